@@ -1,0 +1,105 @@
+//! Command-line interface: clap types, one file per subcommand, and exit codes.
+//!
+//! `main` parses [`Cli`] and calls [`run`]. Each subcommand module turns its raw arguments into
+//! settings, calls the library, and prints through `diag::render` or `output`. Exit codes are
+//! fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
+
+pub mod init;
+pub mod render;
+pub mod schema;
+pub mod validate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+/// airguard: render, audit and conformance-test Airbyte + Airflow on Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "airguard", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Colour in diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a documented starter spec.
+    Init(init::Args),
+    /// Render Airflow values, NetworkPolicies and ExternalSecrets from a spec.
+    Render(render::Args),
+    /// Check a spec and what it renders, printing every problem.
+    Validate(validate::Args),
+    /// Print the spec's JSON Schema.
+    Schema(schema::Args),
+}
+
+/// When to colour output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colour when stderr is a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl Color {
+    /// Whether to colour output written to stderr.
+    pub fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+/// Diagnostic output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiagFormat {
+    /// Human-readable text with source snippets.
+    #[default]
+    Human,
+    /// A versioned JSON document on stdout.
+    Json,
+}
+
+/// How a command ended, when it did not fail with an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Everything passed.
+    Ok,
+    /// Findings, failed checks or drift (exit 1).
+    Failed,
+    /// Bad input (exit 2) already reported as diagnostics.
+    InputError,
+}
+
+/// Exit code for a usage, input or IO error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let color = cli.color;
+    let result = match cli.command {
+        Command::Init(a) => init::run(a),
+        Command::Render(a) => render::run(a, color),
+        Command::Validate(a) => validate::run(a, color),
+        Command::Schema(a) => schema::run(a),
+    };
+    match result {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::Failed) => ExitCode::from(1),
+        Ok(Status::InputError) => ExitCode::from(EXIT_ERROR),
+        Err(e) => {
+            crate::output::eprint(&format!("error: {e:#}\n"));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! `airguard render`: write every artifact atomically, print them, or check them for drift.
+
+use super::{Color, DiagFormat, Status};
+use crate::diag::{self, Files};
+use anyhow::Context;
+use camino::Utf8PathBuf;
+
+/// Arguments of `airguard render`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The spec file.
+    #[arg(long, default_value = "airguard.yaml")]
+    pub spec: Utf8PathBuf,
+    /// Output directory (airguard owns it: files it did not render are removed).
+    #[arg(long, required_unless_present = "stdout")]
+    pub out: Option<Utf8PathBuf>,
+    /// Compare with --out instead of writing; exit 1 and print a diff on any drift.
+    #[arg(long, requires = "out", conflicts_with = "stdout")]
+    pub check: bool,
+    /// Print a multi-document YAML stream instead of writing files.
+    #[arg(long)]
+    pub stdout: bool,
+    /// Diagnostic format.
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub format: DiagFormat,
+}
+
+/// Render.
+pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
+    let mut files = Files::new();
+    let (model, diags) = crate::spec::from_file(&mut files, &args.spec);
+    super::validate::report(&files, &diags, args.format, color);
+    let Some(model) = model.filter(|_| !diag::has_errors(&diags)) else {
+        return Ok(Status::InputError);
+    };
+    let artifacts = crate::render::render(&model).context("rendering failed")?;
+    if args.stdout {
+        crate::output::print(&crate::render::stream(&artifacts));
+        return Ok(Status::Ok);
+    }
+    let out = args.out.expect("clap requires --out without --stdout");
+    if args.check {
+        let drift = crate::output::check(&out, &artifacts)?;
+        if drift.is_empty() {
+            crate::output::eprint(&format!("{out} is up to date ({} files)\n", artifacts.len()));
+            return Ok(Status::Ok);
+        }
+        crate::output::print(&crate::output::drift_report(&drift));
+        crate::output::eprint(&format!(
+            "{out} has drifted from {}: {} file(s) differ; run `airguard render --spec {} --out {out}`\n",
+            args.spec,
+            drift.len(),
+            args.spec
+        ));
+        return Ok(Status::Failed);
+    }
+    crate::output::write_atomic(&out, &artifacts)?;
+    let mut s = format!("wrote {} files to {out}:\n", artifacts.len());
+    for a in &artifacts {
+        s.push_str(&format!("  {}\n", a.path));
+    }
+    crate::output::eprint(&s);
+    Ok(Status::Ok)
+}

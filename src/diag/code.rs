@@ -1,0 +1,124 @@
+//! Stable diagnostic codes.
+//!
+//! Every code is a kebab-case identifier users can grep for, suppress or escalate. The doc comment
+//! on each variant is its documentation: `cargo xtask codegen` collects them into
+//! `docs/diagnostics.md`. Renaming a code is a breaking change; add new ones at the end of their
+//! group.
+
+use super::Severity;
+
+/// A stable diagnostic code.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::EnumIter, strum::EnumString,
+    strum::IntoStaticStr, strum::Display, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Code {
+    // ---- reading input ------------------------------------------------------------------------
+    /// A file could not be read: it does not exist, is a directory, or is not readable.
+    /// Fix the path given on the command line.
+    IoError,
+    /// The spec file is empty or holds only comments. Run `airguard init` for a starter spec.
+    EmptySpec,
+    /// The file is not valid YAML. The message names the line and column where parsing stopped.
+    YamlSyntax,
+    /// A key the spec does not define. The spec is closed: every unknown key is an error, usually
+    /// a typo. The help line lists the keys allowed at that place.
+    UnknownKey,
+    /// A required key is missing.
+    MissingKey,
+    /// A value has the wrong type (for example a list where a string is expected).
+    WrongType,
+    /// A value is not one of the allowed values, or does not match the required format.
+    InvalidValue,
+    /// The spec's `version` is not one this airguard understands (only `1` today).
+    UnsupportedVersion,
+
+    // ---- spec semantics -----------------------------------------------------------------------
+    /// Two items of the same list share a name; names must be unique so that every rendered
+    /// object and every flow traces back to one spec entry.
+    DuplicateName,
+    /// A name is not a DNS-1123 label (lowercase letters, digits and `-`, starting and ending
+    /// with an alphanumeric, at most 63 characters). Kubernetes rejects such names.
+    InvalidDnsName,
+    /// A Kubernetes label key or value is not valid.
+    InvalidLabel,
+    /// A CIDR does not parse as an IPv4 or IPv6 network.
+    InvalidCidr,
+    /// A CIDR has host bits set (`10.0.0.1/8`). Kubernetes compares CIDRs literally; write the
+    /// canonical network address shown in the help.
+    NonCanonicalCidr,
+    /// An `except` block is not strictly inside its CIDR (Kubernetes rejects it).
+    ExceptOutsideCidr,
+    /// Egress to the whole internet (`0.0.0.0/0` or `::/0`) without `allow-internet: true` and a
+    /// written `reason`.
+    InternetEgressUnjustified,
+    /// A port is outside 1–65535.
+    InvalidPort,
+    /// A port range whose end is below its start.
+    InvalidPortRange,
+    /// A connection id is not a UUID.
+    InvalidUuid,
+    /// A pipeline step names a connection that `connections` does not declare.
+    UnknownConnection,
+    /// A step's `after` names a connection that no earlier step of the same pipeline syncs.
+    UnknownDependency,
+    /// The `after` references of a pipeline form a cycle, so no order can run them.
+    DependencyCycle,
+    /// An ExternalSecret creation/deletion policy combination that External Secrets Operator
+    /// forbids (Delete+Merge, Delete+CreateOrMerge, Delete+None, Merge+None).
+    ForbiddenPolicyCombination,
+    /// A duration does not parse (use Go-style durations such as `1h`, `30m`, `1h30m`).
+    InvalidDuration,
+    /// `refresh-interval: 0` turns rotation off; it is only allowed with `refresh-policy: created-once`.
+    ZeroRefreshInterval,
+    /// A ClusterSecretStore without `conditions` can be used from every namespace.
+    UnconditionedClusterStore,
+    /// A URL does not parse or has the wrong scheme.
+    InvalidUrl,
+    /// An Airflow connection id is not a valid identifier (letters, digits and `_`).
+    InvalidConnectionId,
+    /// A provider is missing a field its authentication method needs, or sets one it ignores.
+    IncompleteProvider,
+    /// Two settings contradict each other (for example a v1 chart profile with a v2-only option).
+    ConflictingSettings,
+
+    // ---- render self-checks -------------------------------------------------------------------
+    /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug
+    /// in airguard; please report it with the spec that triggered it.
+    RenderSelfCheck,
+}
+
+impl Code {
+    /// The severity a diagnostic with this code starts with.
+    pub fn default_severity(self) -> Severity {
+        match self {
+            Code::UnconditionedClusterStore => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
+    /// The code as its stable kebab-case string.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let all: Vec<&str> = Code::iter().map(Code::as_str).collect();
+        let set: BTreeSet<&str> = all.iter().copied().collect();
+        assert_eq!(all.len(), set.len());
+        for c in all {
+            assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{c}");
+            assert_eq!(c.parse::<Code>().unwrap().as_str(), c);
+        }
+    }
+}

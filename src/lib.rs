@@ -1,0 +1,12 @@
+//! airguard: one declarative spec for Airbyte beside Airflow on Kubernetes.
+//!
+//! The crate is a library with a thin binary (`src/main.rs`). The module list below is the
+//! architecture; `ARCHITECTURE.md` explains it. Data flows one way:
+//! `spec` (load → validate → [`spec::Model`]) → `render` (pure: Model → artifacts) → `output`
+//! (the only writer). `diag` is the leaf every module reports through.
+
+pub mod cli;
+pub mod diag;
+pub mod output;
+pub mod render;
+pub mod spec;

@@ -1,0 +1,146 @@
+//! Phase one of spec loading: read the file, parse YAML with locations, check the schema.
+//!
+//! Every problem becomes a [`Diagnostic`]: a missing file, a directory, an empty file, a YAML
+//! syntax error (with line and column), and every schema violation (unknown keys, wrong types,
+//! missing keys). The typed [`RawSpec`] is produced only when the schema check passed.
+
+use super::raw::RawSpec;
+use super::yaml::{Document, Node};
+use crate::diag::{Code, Diagnostic, Files};
+use camino::Utf8Path;
+
+/// Result of phase one.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The parsed document, when the YAML parsed.
+    pub document: Option<Document>,
+    /// The typed spec, when the schema check passed.
+    pub raw: Option<RawSpec>,
+    /// Every problem found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Read and load a spec file.
+pub fn load_file(files: &mut Files, path: &Utf8Path) -> Loaded {
+    match read(path) {
+        Ok(text) => load_str(files, path.as_str(), &text),
+        Err(d) => Loaded { diagnostics: vec![d], ..Loaded::default() },
+    }
+}
+
+fn read(path: &Utf8Path) -> Result<String, Diagnostic> {
+    let io = |msg: String, help: &str| Err(Diagnostic::new(Code::IoError, msg).with_help(help.to_string()));
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return io(
+                format!("spec file `{path}` does not exist"),
+                "pass the spec with --spec PATH, or create one with `airguard init`",
+            )
+        }
+        Err(e) => return io(format!("cannot read spec file `{path}`: {e}"), "check the path and its permissions"),
+        Ok(m) if m.is_dir() => {
+            return io(format!("`{path}` is a directory, not a spec file"), "pass the spec file itself, e.g. --spec airguard.yaml")
+        }
+        Ok(_) => {}
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).or_else(|e| {
+            io(
+                format!("spec file `{path}` is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                "save the file as UTF-8",
+            )
+        }),
+        Err(e) => io(format!("cannot read spec file `{path}`: {e}"), "check the path and its permissions"),
+    }
+}
+
+/// Load a spec from text; `name` is what diagnostics call the file.
+pub fn load_str(files: &mut Files, name: &str, text: &str) -> Loaded {
+    let file = files.add(name, text);
+    let mut out = Loaded::default();
+    let is_blank = text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    });
+    if is_blank {
+        out.diagnostics.push(
+            Diagnostic::new(Code::EmptySpec, format!("spec file `{name}` is empty"))
+                .with_help("run `airguard init` to write a documented starter spec"),
+        );
+        return out;
+    }
+    let root = match serde_saphyr::from_str::<serde_saphyr::Spanned<Node>>(text) {
+        Ok(root) => root,
+        Err(e) => {
+            out.diagnostics.push(syntax_error(files, file, &e));
+            return out;
+        }
+    };
+    let doc = Document::new(files, file, &root);
+    if !doc.json.is_object() {
+        out.diagnostics.push(
+            Diagnostic::new(Code::WrongType, "the spec must be a mapping at the top level")
+                .with_label(file, doc.locate(""), "expected `version: 1` and the other top-level keys")
+                .with_help("start from `airguard init`"),
+        );
+        out.document = Some(doc);
+        return out;
+    }
+    // Check the version first: a spec of another version would drown in schema errors.
+    match doc.json.get("version") {
+        Some(v) if v.as_u64() == Some(1) => {}
+        Some(v) => {
+            out.diagnostics.push(
+                Diagnostic::new(Code::UnsupportedVersion, format!("unsupported spec version {v}"))
+                    .with_label(file, doc.locate("/version"), "this airguard reads version 1")
+                    .with_path("/version")
+                    .with_help("set `version: 1`"),
+            );
+            out.document = Some(doc);
+            return out;
+        }
+        None => {}
+    }
+    super::schema::check(&doc, &mut out.diagnostics);
+    if out.diagnostics.is_empty() {
+        match serde_json::from_value::<RawSpec>(doc.json.clone()) {
+            Ok(raw) => out.raw = Some(raw),
+            Err(e) => out.diagnostics.push(
+                Diagnostic::new(Code::WrongType, format!("the spec does not match its types: {e}"))
+                    .with_label(file, 0..0, "")
+                    .with_help("see `airguard schema` for the expected shape"),
+            ),
+        }
+    }
+    out.document = Some(doc);
+    out
+}
+
+fn syntax_error(files: &Files, file: crate::diag::FileId, e: &serde_saphyr::Error) -> Diagnostic {
+    // serde-saphyr's Display includes a snippet; we render our own, so keep the first line.
+    let full = e.to_string();
+    let first = full.lines().next().unwrap_or("invalid YAML").trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let msg = strip_location_suffix(first);
+    let mut d = Diagnostic::new(Code::YamlSyntax, format!("invalid YAML: {msg}"))
+        .with_help("fix the YAML syntax at the marked place (indentation, quotes, `:` after keys)");
+    if let Some(loc) = e.location() {
+        let start = match loc.span().byte_offset() {
+            Some(b) => b as usize,
+            None => files.offset_of(file, loc.line() as usize, loc.column() as usize),
+        };
+        let start = start.min(files.source(file).len());
+        d = d.with_label(file, start..start, "here");
+    } else {
+        d = d.with_label(file, 0..0, "");
+    }
+    d
+}
+
+fn strip_location_suffix(msg: &str) -> String {
+    // "... at line 3 column 5" duplicates what the label shows.
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}

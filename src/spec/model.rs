@@ -1,0 +1,313 @@
+//! The validated spec: what every other module consumes.
+//!
+//! A [`Model`] is built only by `spec::validate`, so holding one means every semantic rule held:
+//! names are DNS-1123 labels, CIDRs are canonical, ports are in range, pipeline references
+//! resolve. Types here are resolved (parsed CIDRs, durations, port ranges), not strings.
+//! `origin` fields keep the JSON pointer of the spec entry a value came from, so rendered objects
+//! can say which line of the spec they implement.
+
+use ipnet::IpNet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+pub use super::raw::{
+    AirflowComponent, ApiFlavour, AuthKind, ChartProfile, CreationPolicy, DeletionPolicy, Executor,
+    OnRunning, PreviousOutcome, Protocol, Provider, RefreshPolicy, SecretPersistence, StoreCondition,
+    StoreKind,
+};
+
+/// A validated airguard spec.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// Display name of the spec file (used in generated-file headers).
+    pub source: String,
+    /// Platform name.
+    pub platform: String,
+    /// Airbyte installation.
+    pub airbyte: Airbyte,
+    /// Airflow installation.
+    pub airflow: Airflow,
+    /// Ingress controller, if any.
+    pub ingress: Option<Ingress>,
+    /// Cluster DNS.
+    pub dns: Dns,
+    /// ESO settings.
+    pub secrets: Secrets,
+    /// Declared connections, in spec order.
+    pub connections: Vec<Connection>,
+    /// Declared pipelines, in spec order.
+    pub pipelines: Vec<Pipeline>,
+}
+
+/// Which Airbyte component serves the UI behind the ingress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UiComponent {
+    /// The server serves the UI (chart v2, and v1 ≥ 1.7).
+    Server,
+    /// The separate nginx webapp (chart v1 < 1.7).
+    Webapp,
+}
+
+/// The Airbyte installation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Airbyte {
+    /// Namespace.
+    pub namespace: String,
+    /// Helm release name.
+    pub release: String,
+    /// Chart line.
+    pub chart: ChartProfile,
+    /// Chart version, if given.
+    pub chart_version: Option<String>,
+    /// Which component serves the UI.
+    pub ui: UiComponent,
+    /// Namespace of connector job pods.
+    pub jobs_namespace: String,
+    /// API endpoint.
+    pub api: Api,
+    /// Secret persistence.
+    pub secret_persistence: SecretPersistence,
+    /// Connector job egress.
+    pub egress: Vec<Egress>,
+    /// Connector registry egress.
+    pub registry_egress: Vec<Egress>,
+    /// Kubernetes API endpoint.
+    pub kubernetes_api: Egress,
+}
+
+/// The Airbyte API endpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Api {
+    /// Root URL without a trailing slash (`http://host:8001`).
+    pub url: String,
+    /// API flavour.
+    pub flavour: ApiFlavour,
+    /// Base path, starting with `/`, without a trailing slash (`/api/public/v1`).
+    pub base_path: String,
+    /// Authentication kind.
+    pub auth: AuthKind,
+    /// Token URL as given (relative to the base or absolute).
+    pub token_url: String,
+    /// Host part of `url`.
+    pub host: String,
+    /// Port of `url` (explicit or the scheme's default).
+    pub port: u16,
+}
+
+impl Api {
+    /// `url` + `base_path`, e.g. `http://host:8001/api/public/v1`.
+    pub fn base_url(&self) -> String {
+        format!("{}{}", self.url, self.base_path)
+    }
+}
+
+/// An inclusive port range; `start == end` for a single port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortRange {
+    /// First port.
+    pub start: u16,
+    /// Last port (inclusive).
+    pub end: u16,
+}
+
+impl PortRange {
+    /// A single port.
+    pub const fn single(p: u16) -> Self {
+        Self { start: p, end: p }
+    }
+}
+
+/// An allowed egress destination.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Egress {
+    /// Name of the rule.
+    pub name: String,
+    /// Destination networks (one for connector rules; several for the Kubernetes API).
+    pub cidrs: Vec<IpNet>,
+    /// Blocked sub-networks (for single-CIDR rules).
+    pub except: Vec<IpNet>,
+    /// Ports; empty means all ports.
+    pub ports: Vec<PortRange>,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Written reason, if any.
+    pub reason: Option<String>,
+    /// JSON pointer of the spec entry.
+    pub origin: String,
+}
+
+/// The Airflow installation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Airflow {
+    /// Namespace.
+    pub namespace: String,
+    /// Helm release name.
+    pub release: String,
+    /// Executor.
+    pub executor: Executor,
+    /// Airflow connection id (`airbyte_default`).
+    pub connection_id: String,
+    /// Components that call Airbyte (deduplicated, ordered).
+    pub callers: BTreeSet<AirflowComponent>,
+    /// Give the connection to every component.
+    pub all_components: bool,
+    /// PgBouncer enabled.
+    pub pgbouncer: bool,
+    /// External metadata database.
+    pub external_database: Option<Egress>,
+}
+
+impl Airflow {
+    /// `AIRFLOW_CONN_<ID>`.
+    pub fn conn_env_name(&self) -> String {
+        format!("AIRFLOW_CONN_{}", self.connection_id.to_ascii_uppercase())
+    }
+}
+
+/// Ingress controller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ingress {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod labels.
+    pub pod_labels: BTreeMap<String, String>,
+    /// Also reach the Airflow UI.
+    pub airflow_ui: bool,
+}
+
+/// Cluster DNS.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dns {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod labels.
+    pub pod_labels: BTreeMap<String, String>,
+    /// Port.
+    pub port: u16,
+}
+
+/// A remote secret reference (`key#property`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteRef {
+    /// Remote key (path).
+    pub key: String,
+    /// Property within the remote secret.
+    pub property: Option<String>,
+}
+
+/// ESO store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Store {
+    /// Kind.
+    pub kind: StoreKind,
+    /// Name.
+    pub name: String,
+    /// Conditions (ClusterSecretStore).
+    pub conditions: Vec<StoreCondition>,
+    /// Provider, as written (already checked for completeness).
+    pub provider: Provider,
+}
+
+/// ESO settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Secrets {
+    /// Store.
+    pub store: Store,
+    /// Refresh interval.
+    pub refresh_interval: Duration,
+    /// Refresh policy.
+    pub refresh_policy: RefreshPolicy,
+    /// Creation policy.
+    pub creation_policy: CreationPolicy,
+    /// Deletion policy.
+    pub deletion_policy: DeletionPolicy,
+    /// Airbyte client id / user.
+    pub airbyte_client_id: Option<RemoteRef>,
+    /// Airbyte client secret / password.
+    pub airbyte_client_secret: Option<RemoteRef>,
+    /// Airbyte bearer token.
+    pub airbyte_token: Option<RemoteRef>,
+    /// PostgreSQL password.
+    pub postgres_password: Option<RemoteRef>,
+    /// MinIO user.
+    pub minio_user: Option<RemoteRef>,
+    /// MinIO password.
+    pub minio_password: Option<RemoteRef>,
+}
+
+/// An Airbyte connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    /// Name.
+    pub name: String,
+    /// UUID, lowercase.
+    pub id: String,
+    /// Minimum records.
+    pub min_records: Option<u64>,
+}
+
+/// A pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pipeline {
+    /// Name.
+    pub name: String,
+    /// Steps, in spec order.
+    pub steps: Vec<Step>,
+}
+
+/// What a step does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// API health.
+    Health,
+    /// Connection exists and is active.
+    Check(String),
+    /// Sync a connection.
+    Sync(String),
+    /// Reset a connection.
+    Reset(String),
+    /// Clear a connection.
+    Clear(String),
+    /// Validate the last sync's record count.
+    Validate(String),
+}
+
+impl StepKind {
+    /// The connection the step acts on, if any.
+    pub fn connection(&self) -> Option<&str> {
+        match self {
+            StepKind::Health => None,
+            StepKind::Check(c)
+            | StepKind::Sync(c)
+            | StepKind::Reset(c)
+            | StepKind::Clear(c)
+            | StepKind::Validate(c) => Some(c),
+        }
+    }
+}
+
+/// A step's condition.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Condition {
+    /// Run only if the last successful sync is older than this.
+    pub last_sync_older_than: Option<Duration>,
+    /// Run only if the previous step ended this way.
+    pub previous: Option<PreviousOutcome>,
+}
+
+/// A pipeline step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// What it does.
+    pub kind: StepKind,
+    /// Connection whose step must succeed first.
+    pub after: Option<String>,
+    /// Condition.
+    pub when: Option<Condition>,
+    /// Policy when a sync already runs.
+    pub on_running: OnRunning,
+    /// Minimum records (step override, else the connection's).
+    pub min_records: Option<u64>,
+    /// Deadline for the job.
+    pub timeout: Duration,
+}

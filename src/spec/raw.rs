@@ -1,0 +1,825 @@
+//! The spec as written: serde types for `airguard.yaml`, version 1.
+//!
+//! These types are closed (`deny_unknown_fields`) and kebab-case; the JSON Schema in
+//! `schemas/airguard.schema.json` is generated from them (`cargo xtask codegen`) and a test fails
+//! when it is stale. Values here are unchecked beyond their types: `spec::validate` turns them
+//! into a [`crate::spec::Model`], collecting every semantic problem. No logic lives here.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An airguard spec: one file that declares how Airbyte and Airflow run side by side.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "airguard spec", extend("$id" = "https://airguard.dev/schemas/airguard.schema.json"))]
+pub struct RawSpec {
+    /// Spec format version. Only `1` exists.
+    pub version: u32,
+    /// The platform this spec describes.
+    pub platform: Platform,
+    /// The Airbyte installation.
+    pub airbyte: Airbyte,
+    /// The Airflow installation that calls Airbyte.
+    pub airflow: Airflow,
+    /// The ingress controller that fronts the Airbyte (and optionally Airflow) UI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<Ingress>,
+    /// Where cluster DNS runs. Every namespace airguard isolates gets egress to these pods only.
+    #[serde(default = "Dns::default_value")]
+    pub dns: Dns,
+    /// External Secrets Operator store and the remote keys of every credential.
+    pub secrets: Secrets,
+    /// Airbyte connections the pipelines refer to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<Connection>,
+    /// Lifecycles `airguard conform` runs, step by step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<Pipeline>,
+}
+
+/// Platform-wide settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Platform {
+    /// Name of the platform (DNS-1123 label); used in labels and object names.
+    pub name: String,
+}
+
+/// Which Airbyte Helm chart line is deployed; decides pod labels, ports and flows.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChartProfile {
+    /// The V1 chart (`airbytehq.github.io/helm-charts`): subcharts, `app.kubernetes.io/name` labels.
+    V1,
+    /// The V2 chart (`airbytehq.github.io/charts`): flat chart, `airbyte: <component>` labels.
+    V2,
+}
+
+/// The Airbyte installation.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Airbyte {
+    /// Namespace Airbyte runs in.
+    pub namespace: String,
+    /// Helm release name of Airbyte.
+    pub release: String,
+    /// Chart line: `v1` or `v2`.
+    pub chart: ChartProfile,
+    /// Chart version (`1.8.5`, `2.0.19`). For `v1` below 1.7 the UI is the separate webapp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart_version: Option<String>,
+    /// Namespace connector job pods run in (default: the Airbyte namespace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs_namespace: Option<String>,
+    /// How clients reach the Airbyte API.
+    pub api: AirbyteApi,
+    /// Where Airbyte keeps connector secrets. `config-db` (the OSS default) means job pods read
+    /// the database, so they get egress to it.
+    #[serde(default)]
+    pub secret_persistence: SecretPersistence,
+    /// The only destinations connector job pods may reach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub egress: Vec<EgressRule>,
+    /// Egress for the connector registry (server, worker, cron, bootloader fetch connector
+    /// definitions). Leave empty on air-gapped installs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry_egress: Vec<EgressRule>,
+    /// The Kubernetes API endpoint the workload-launcher creates job pods through.
+    pub kubernetes_api: KubernetesApi,
+}
+
+/// Which API flavour airguard and Airflow talk to.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApiFlavour {
+    /// The public Airbyte API (`/api/public/v1`), the one the official clients use.
+    #[default]
+    Public,
+    /// The internal Config API (`/api/v1`).
+    Config,
+}
+
+/// How the Airbyte API authenticates.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthKind {
+    /// No authentication (auth disabled in the chart).
+    None,
+    /// HTTP Basic with a user and password.
+    Basic,
+    /// A fixed bearer token.
+    Bearer,
+    /// OAuth2 client credentials exchanged at the token endpoint.
+    #[default]
+    ClientCredentials,
+}
+
+/// The Airbyte API endpoint.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AirbyteApi {
+    /// Root URL of the Airbyte server, without the API path
+    /// (`http://airbyte-airbyte-server-svc.airbyte:8001`).
+    pub url: String,
+    /// API flavour: `public` (default) or `config`.
+    #[serde(default)]
+    pub flavour: ApiFlavour,
+    /// API base path; defaults to `/api/public/v1` (public) or `/api/v1` (config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_path: Option<String>,
+    /// Authentication kind.
+    #[serde(default)]
+    pub auth: AuthKind,
+    /// Token endpoint for client credentials, relative to the base path or absolute
+    /// (default `applications/token` under the public base path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+}
+
+/// Where Airbyte stores connector secrets.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretPersistence {
+    /// In the Airbyte database (`TESTING_CONFIG_DB_TABLE`, the OSS default).
+    #[default]
+    ConfigDb,
+    /// In an external secret manager configured in Airbyte itself.
+    External,
+}
+
+/// Transport protocol of a rule.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Protocol {
+    /// TCP.
+    #[default]
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+}
+
+/// A port (`5432`) or an inclusive port range (`{from: 8000, to: 8010}`).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum PortSpec {
+    /// One port.
+    Single(i64),
+    /// An inclusive range.
+    Range(PortRange),
+}
+
+/// An inclusive port range.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PortRange {
+    /// First port.
+    pub from: i64,
+    /// Last port (inclusive, at least `from`).
+    pub to: i64,
+}
+
+/// One allowed external destination.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EgressRule {
+    /// Name of the destination (DNS-1123 label), unique in its list.
+    pub name: String,
+    /// Destination network in canonical CIDR form.
+    pub cidr: String,
+    /// Sub-networks of `cidr` that stay blocked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
+    /// Destination ports; empty means every port (discouraged).
+    pub ports: Vec<PortSpec>,
+    /// Protocol of the ports (default TCP).
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Must be `true` to allow `0.0.0.0/0` or `::/0`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_internet: bool,
+    /// Why this egress is needed; required with `allow-internet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The Kubernetes API endpoint, as seen from pods (after DNAT: the API servers' addresses).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KubernetesApi {
+    /// Addresses of the API servers, as CIDRs (`10.0.0.1/32`).
+    pub cidrs: Vec<String>,
+    /// API server ports (default 443 and 6443).
+    #[serde(default = "KubernetesApi::default_ports")]
+    pub ports: Vec<PortSpec>,
+}
+
+impl KubernetesApi {
+    fn default_ports() -> Vec<PortSpec> {
+        vec![PortSpec::Single(443), PortSpec::Single(6443)]
+    }
+}
+
+/// Airflow executor.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Executor {
+    /// CeleryExecutor: Celery workers and Redis.
+    #[default]
+    Celery,
+    /// KubernetesExecutor: one pod per task.
+    Kubernetes,
+    /// LocalExecutor: tasks run in the scheduler.
+    Local,
+}
+
+/// An Airflow component that may call the Airbyte API.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum AirflowComponent {
+    /// Task workers (Celery workers, or KubernetesExecutor task pods).
+    Worker,
+    /// The triggerer (deferrable operators and sensors).
+    Triggerer,
+    /// The scheduler (LocalExecutor tasks run here).
+    Scheduler,
+    /// The API server.
+    ApiServer,
+    /// The DAG processor.
+    DagProcessor,
+}
+
+/// The Airflow installation (official apache-airflow chart, Airflow 3).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Airflow {
+    /// Namespace Airflow runs in.
+    pub namespace: String,
+    /// Helm release name of Airflow.
+    pub release: String,
+    /// Executor: `celery` (default), `kubernetes` or `local`.
+    #[serde(default)]
+    pub executor: Executor,
+    /// Airflow connection id for Airbyte (becomes `AIRFLOW_CONN_<ID>`).
+    #[serde(default = "Airflow::default_connection_id")]
+    pub connection_id: String,
+    /// Components that call the Airbyte API and so get the connection and the network path.
+    #[serde(default = "Airflow::default_callers")]
+    pub callers: Vec<AirflowComponent>,
+    /// Give the connection to every Airflow container (`secret[]`) instead of only the callers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_components: bool,
+    /// Whether the chart's PgBouncer is enabled (components then reach the DB through it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pgbouncer: bool,
+    /// External metadata database; when absent the chart's bundled PostgreSQL is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_database: Option<EgressRule>,
+}
+
+impl Airflow {
+    fn default_connection_id() -> String {
+        "airbyte_default".into()
+    }
+    fn default_callers() -> Vec<AirflowComponent> {
+        vec![AirflowComponent::Worker, AirflowComponent::Triggerer]
+    }
+}
+
+/// The ingress controller.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Ingress {
+    /// Namespace of the ingress controller.
+    pub namespace: String,
+    /// Labels of the controller pods.
+    pub pod_labels: BTreeMap<String, String>,
+    /// Also let the controller reach the Airflow UI (api-server).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub airflow_ui: bool,
+}
+
+/// Cluster DNS.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Dns {
+    /// Namespace of the DNS pods (`kube-system`; `openshift-dns` on OpenShift).
+    #[serde(default = "Dns::default_namespace")]
+    pub namespace: String,
+    /// Labels of the DNS pods.
+    #[serde(default = "Dns::default_labels")]
+    pub pod_labels: BTreeMap<String, String>,
+    /// DNS port on the pods (53; 5353 on OpenShift).
+    #[serde(default = "Dns::default_port")]
+    pub port: i64,
+}
+
+impl Dns {
+    fn default_namespace() -> String {
+        "kube-system".into()
+    }
+    fn default_labels() -> BTreeMap<String, String> {
+        BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())])
+    }
+    fn default_port() -> i64 {
+        53
+    }
+    /// The upstream CoreDNS defaults.
+    pub fn default_value() -> Self {
+        Self { namespace: Self::default_namespace(), pod_labels: Self::default_labels(), port: 53 }
+    }
+}
+
+/// External Secrets Operator settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Secrets {
+    /// The store ExternalSecrets read from.
+    pub store: Store,
+    /// How often ESO re-reads the remote secrets (Go duration, e.g. `1h`).
+    #[serde(default = "Secrets::default_refresh")]
+    pub refresh_interval: String,
+    /// When ESO refreshes: `periodic` (default), `created-once` or `on-change`.
+    #[serde(default)]
+    pub refresh_policy: RefreshPolicy,
+    /// What ESO does with the target Secret it creates.
+    #[serde(default)]
+    pub creation_policy: CreationPolicy,
+    /// What ESO does with the target Secret when the remote secret is gone.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+    /// Airbyte API client credentials (or basic/bearer credentials, per `airbyte.api.auth`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub airbyte: Option<AirbyteCredentials>,
+    /// Password of Airbyte's PostgreSQL database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<PasswordRef>,
+    /// Credentials of Airbyte's MinIO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minio: Option<MinioCredentials>,
+}
+
+impl Secrets {
+    fn default_refresh() -> String {
+        "1h".into()
+    }
+}
+
+/// ESO refresh policy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefreshPolicy {
+    /// Refresh every `refresh-interval`.
+    #[default]
+    Periodic,
+    /// Fetch once, never refresh.
+    CreatedOnce,
+    /// Refresh when the ExternalSecret changes.
+    OnChange,
+}
+
+/// ESO target creation policy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum CreationPolicy {
+    /// ESO creates and owns the Secret.
+    #[default]
+    Owner,
+    /// ESO creates the Secret but does not own it.
+    Orphan,
+    /// ESO merges into an existing Secret.
+    Merge,
+    /// ESO creates nothing.
+    None,
+    /// ESO creates the Secret or merges into it.
+    CreateOrMerge,
+}
+
+/// ESO target deletion policy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeletionPolicy {
+    /// Keep the Secret.
+    #[default]
+    Retain,
+    /// Delete the Secret.
+    Delete,
+    /// Remove only the keys ESO manages.
+    Merge,
+}
+
+/// `SecretStore` or `ClusterSecretStore`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum StoreKind {
+    /// A namespaced store; airguard renders one in each namespace that needs secrets.
+    SecretStore,
+    /// A cluster-wide store.
+    ClusterSecretStore,
+}
+
+/// The ESO store.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Store {
+    /// Store kind.
+    pub kind: StoreKind,
+    /// Store name.
+    pub name: String,
+    /// Namespaces allowed to use a ClusterSecretStore (rendered as `conditions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<StoreCondition>,
+    /// The secret provider.
+    pub provider: Provider,
+}
+
+/// One ClusterSecretStore condition.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StoreCondition {
+    /// Namespaces by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// Namespaces by label.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespace_labels: BTreeMap<String, String>,
+}
+
+/// Exactly one secret provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum Provider {
+    /// AWS Secrets Manager or Parameter Store.
+    Aws(AwsProvider),
+    /// Azure Key Vault.
+    Azurekv(AzureProvider),
+    /// HashiCorp Vault.
+    Vault(VaultProvider),
+    /// Google Cloud Secret Manager.
+    Gcpsm(GcpProvider),
+}
+
+/// A reference to a key of a Kubernetes Secret (never the value).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecretKeyRef {
+    /// Secret name.
+    pub name: String,
+    /// Key in the Secret.
+    pub key: String,
+    /// Namespace of the Secret (required with a ClusterSecretStore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// A reference to a Kubernetes ServiceAccount.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServiceAccountRef {
+    /// ServiceAccount name.
+    pub name: String,
+    /// Namespace (required with a ClusterSecretStore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// AWS service.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum AwsService {
+    /// AWS Secrets Manager.
+    #[default]
+    SecretsManager,
+    /// SSM Parameter Store.
+    ParameterStore,
+}
+
+/// AWS provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AwsProvider {
+    /// `SecretsManager` (default) or `ParameterStore`.
+    #[serde(default)]
+    pub service: AwsService,
+    /// AWS region.
+    pub region: String,
+    /// IAM role ARN to assume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// How ESO authenticates; absent means the SDK default chain (pod identity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AwsAuth>,
+}
+
+/// AWS authentication.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+pub enum AwsAuth {
+    /// IRSA: a ServiceAccount's projected token.
+    Jwt {
+        /// The ServiceAccount.
+        service_account: ServiceAccountRef,
+    },
+    /// Static keys from a Secret.
+    SecretRef {
+        /// Access key id.
+        access_key_id: SecretKeyRef,
+        /// Secret access key.
+        secret_access_key: SecretKeyRef,
+    },
+}
+
+/// Azure Key Vault authentication type.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AzureAuthType {
+    /// Workload identity (federated ServiceAccount).
+    #[default]
+    WorkloadIdentity,
+    /// Managed identity of the node.
+    ManagedIdentity,
+    /// A service principal's client id and secret.
+    ServicePrincipal,
+}
+
+/// Azure Key Vault provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AzureProvider {
+    /// `https://<name>.vault.azure.net`.
+    pub vault_url: String,
+    /// Authentication type.
+    #[serde(default)]
+    pub auth_type: AzureAuthType,
+    /// Tenant id (required for service-principal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// ServiceAccount (workload-identity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<ServiceAccountRef>,
+    /// Managed identity id (managed-identity, optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    /// Client id (service-principal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<SecretKeyRef>,
+    /// Client secret (service-principal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<SecretKeyRef>,
+}
+
+/// Vault KV version.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VaultKvVersion {
+    /// KV v1.
+    V1,
+    /// KV v2 (default).
+    #[default]
+    V2,
+}
+
+/// HashiCorp Vault provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VaultProvider {
+    /// Vault address (`https://vault.example.com:8200`).
+    pub server: String,
+    /// KV mount path (`secret`).
+    pub path: String,
+    /// KV version.
+    #[serde(default)]
+    pub version: VaultKvVersion,
+    /// Vault Enterprise namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Authentication.
+    pub auth: VaultAuth,
+}
+
+/// Vault authentication.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+pub enum VaultAuth {
+    /// Kubernetes auth method.
+    Kubernetes {
+        /// Mount path of the auth method (default `kubernetes`).
+        #[serde(default = "VaultAuth::default_mount")]
+        mount_path: String,
+        /// Vault role.
+        role: String,
+        /// ServiceAccount whose token is presented (default: the controller's own).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        service_account: Option<ServiceAccountRef>,
+    },
+    /// A token stored in a Secret.
+    Token {
+        /// The token's Secret key.
+        secret_ref: SecretKeyRef,
+    },
+    /// AppRole.
+    AppRole {
+        /// Mount path (default `approle`).
+        #[serde(default = "VaultAuth::default_approle")]
+        path: String,
+        /// Role id.
+        role_id: String,
+        /// Secret id's Secret key.
+        secret_ref: SecretKeyRef,
+    },
+}
+
+impl VaultAuth {
+    fn default_mount() -> String {
+        "kubernetes".into()
+    }
+    fn default_approle() -> String {
+        "approle".into()
+    }
+}
+
+/// Google Cloud Secret Manager provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GcpProvider {
+    /// GCP project id.
+    pub project_id: String,
+    /// Location for regional secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Authentication; absent means the controller's default credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<GcpAuth>,
+}
+
+/// GCP authentication.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+pub enum GcpAuth {
+    /// GKE workload identity.
+    WorkloadIdentity {
+        /// The ServiceAccount.
+        service_account: ServiceAccountRef,
+        /// Cluster location.
+        cluster_location: String,
+        /// Cluster name.
+        cluster_name: String,
+        /// Cluster project id (default: `project-id`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cluster_project_id: Option<String>,
+    },
+    /// A service-account JSON key stored in a Secret.
+    SecretRef {
+        /// The key's Secret key.
+        secret_access_key: SecretKeyRef,
+    },
+}
+
+/// A remote secret reference: `path/to/secret#property` (property optional).
+pub type RemoteKey = String;
+
+/// Airbyte API credentials in the secret provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AirbyteCredentials {
+    /// Client id (client-credentials) or user (basic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<RemoteKey>,
+    /// Client secret (client-credentials) or password (basic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<RemoteKey>,
+    /// Bearer token (bearer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<RemoteKey>,
+}
+
+/// A password in the secret provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PasswordRef {
+    /// Remote key of the password.
+    pub password: RemoteKey,
+}
+
+/// MinIO credentials in the secret provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MinioCredentials {
+    /// Remote key of the access key id (root user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<RemoteKey>,
+    /// Remote key of the secret key (root password).
+    pub password: RemoteKey,
+}
+
+/// An Airbyte connection.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Connection {
+    /// Name used in pipelines (DNS-1123 label).
+    pub name: String,
+    /// Airbyte connection UUID.
+    pub id: String,
+    /// Fewest records a sync must commit to pass validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_records: Option<u64>,
+}
+
+/// A pipeline: steps run in order (with `after` dependencies).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Pipeline {
+    /// Pipeline name (DNS-1123 label).
+    pub name: String,
+    /// Steps.
+    pub steps: Vec<Step>,
+}
+
+/// A pipeline step.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum Step {
+    /// A bare step keyword: `health`.
+    Keyword(StepKeyword),
+    /// A step on a connection.
+    Action(StepAction),
+}
+
+/// Steps without arguments.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKeyword {
+    /// Check the Airbyte API is healthy.
+    Health,
+}
+
+/// What to do when a sync is already running.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnRunning {
+    /// Wait for the running job instead.
+    #[default]
+    Attach,
+    /// Skip the step (reported as skipped).
+    Skip,
+    /// Fail the step.
+    Fail,
+}
+
+/// A step acting on one connection: exactly one of `sync`, `reset`, `clear`, `validate`, `check`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StepAction {
+    /// Trigger a sync of this connection and wait for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<String>,
+    /// Reset this connection and wait for the reset job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<String>,
+    /// Clear this connection (same job as reset, newer endpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear: Option<String>,
+    /// Check the last sync of this connection committed at least `min-records`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate: Option<String>,
+    /// Check the connection exists and is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// Run only after the step on this connection succeeded (chained syncs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Run only when this condition holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
+    /// Policy when a sync of the connection already runs (default `attach`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_running: Option<OnRunning>,
+    /// Override the connection's `min-records` for this step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_records: Option<u64>,
+    /// Deadline for the job (Go duration, default `1h`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// A condition on a step.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Condition {
+    /// The last successful sync of the step's connection is older than this duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_older_than: Option<String>,
+    /// The previous step ended this way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousOutcome>,
+}
+
+/// Outcome of the previous step, for `when.previous`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PreviousOutcome {
+    /// The previous step passed.
+    Succeeded,
+    /// The previous step failed.
+    Failed,
+}
