@@ -6,6 +6,8 @@
 //! goes in. Every rendered object is parsed back into its typed model and checked before it is
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
+mod env;
+
 use crate::spec::Model;
 
 /// One rendered file.
