@@ -311,3 +311,21 @@ pub struct Step {
     /// Deadline for the job.
     pub timeout: Duration,
 }
+
+/// Environment variable names that carry Airbyte API credentials. The rendered ExternalSecrets
+/// produce exactly these keys, and `airguard conform` reads exactly these variables, so a pod
+/// that mounts the Secret can run conformance checks with no extra wiring.
+pub mod env {
+    /// Airbyte API root URL (non-secret).
+    pub const API_URL: &str = "AIRBYTE_API_URL";
+    /// OAuth2 client id (client-credentials auth).
+    pub const CLIENT_ID: &str = "AIRBYTE_API_CLIENT_ID";
+    /// OAuth2 client secret (client-credentials auth).
+    pub const CLIENT_SECRET: &str = "AIRBYTE_API_CLIENT_SECRET";
+    /// User (basic auth).
+    pub const USERNAME: &str = "AIRBYTE_API_USERNAME";
+    /// Password (basic auth).
+    pub const PASSWORD: &str = "AIRBYTE_API_PASSWORD";
+    /// Bearer token (bearer auth).
+    pub const TOKEN: &str = "AIRBYTE_API_TOKEN";
+}
