@@ -6,6 +6,7 @@
 //! (the only writer). `diag` is the leaf every module reports through.
 
 pub mod cli;
+pub mod conform;
 pub mod diag;
 pub mod output;
 pub mod render;
