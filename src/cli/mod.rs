@@ -4,6 +4,7 @@
 //! settings, calls the library, and prints through `diag::render` or `output`. Exit codes are
 //! fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
 
+pub mod conform;
 pub mod init;
 pub mod render;
 pub mod schema;
@@ -35,6 +36,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Print the spec's JSON Schema.
     Schema(schema::Args),
+    /// Run the conformance lifecycle against an Airbyte API and report.
+    Conform(conform::Args),
 }
 
 /// When to colour output.
@@ -55,7 +58,9 @@ impl Color {
         match self {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         }
     }
 }
@@ -92,6 +97,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render(a) => render::run(a, color),
         Command::Validate(a) => validate::run(a, color),
         Command::Schema(a) => schema::run(a),
+        Command::Conform(a) => conform::run(a, color),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

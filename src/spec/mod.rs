@@ -38,6 +38,10 @@ fn finish(loaded: Loaded) -> (Option<Model>, Vec<Diagnostic>) {
         _ => None,
     };
     crate::diag::sort(&mut diags);
-    let model = if crate::diag::has_errors(&diags) { None } else { model };
+    let model = if crate::diag::has_errors(&diags) {
+        None
+    } else {
+        model
+    };
     (model, diags)
 }

@@ -55,7 +55,9 @@ impl fmt::Debug for Credentials {
             Credentials::None => f.write_str("Credentials::None"),
             Credentials::Basic { .. } => f.write_str("Credentials::Basic(<redacted>)"),
             Credentials::Bearer(_) => f.write_str("Credentials::Bearer(<redacted>)"),
-            Credentials::ClientCredentials { token_url, body, .. } => f
+            Credentials::ClientCredentials {
+                token_url, body, ..
+            } => f
                 .debug_struct("Credentials::ClientCredentials")
                 .field("client_id", &"<redacted>")
                 .field("client_secret", &"<redacted>")
@@ -82,7 +84,10 @@ impl Credentials {
         };
         Ok(match kind {
             AuthKind::None => Credentials::None,
-            AuthKind::Basic => Credentials::Basic { user: read(env::USERNAME, "basic")?, password: read(env::PASSWORD, "basic")? },
+            AuthKind::Basic => Credentials::Basic {
+                user: read(env::USERNAME, "basic")?,
+                password: read(env::PASSWORD, "basic")?,
+            },
             AuthKind::Bearer => Credentials::Bearer(read(env::TOKEN, "bearer")?),
             AuthKind::ClientCredentials => Credentials::ClientCredentials {
                 client_id: read(env::CLIENT_ID, "client-credentials")?,
@@ -116,7 +121,10 @@ pub(crate) struct Token {
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Token").field("refresh_at", &self.refresh_at).field("generation", &self.generation).finish()
+        f.debug_struct("Token")
+            .field("refresh_at", &self.refresh_at)
+            .field("generation", &self.generation)
+            .finish()
     }
 }
 
@@ -145,7 +153,10 @@ mod tests {
         };
         let s = format!("{c:?}");
         assert!(!s.contains("hunter2") && !s.contains("id-123"), "{s}");
-        let b = Credentials::Basic { user: "u".to_string().into(), password: "pw-secret".to_string().into() };
+        let b = Credentials::Basic {
+            user: "u".to_string().into(),
+            password: "pw-secret".to_string().into(),
+        };
         assert!(!format!("{b:?}").contains("pw-secret"));
     }
 
@@ -156,6 +167,9 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.to_string(), "environment variable AIRBYTE_API_CLIENT_SECRET is not set (needed for client-credentials auth)");
-        assert!(matches!(Credentials::from_env(AuthKind::None, "", |_| None), Ok(Credentials::None)));
+        assert!(matches!(
+            Credentials::from_env(AuthKind::None, "", |_| None),
+            Ok(Credentials::None)
+        ));
     }
 }

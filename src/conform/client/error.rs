@@ -150,14 +150,19 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Status { status, .. } => Some(*status),
-            ClientError::GaveUp { last, .. } | ClientError::Ambiguous { source: last, .. } => last.status(),
+            ClientError::GaveUp { last, .. } | ClientError::Ambiguous { source: last, .. } => {
+                last.status()
+            }
             _ => None,
         }
     }
 
     /// Whether this error is transient (network, 5xx, 429, truncated body) and retries ran out.
     pub fn is_transient(&self) -> bool {
-        matches!(self, ClientError::GaveUp { .. } | ClientError::Ambiguous { .. })
+        matches!(
+            self,
+            ClientError::GaveUp { .. } | ClientError::Ambiguous { .. }
+        )
     }
 
     /// The full chain of messages, `a: b: c`, for reports.

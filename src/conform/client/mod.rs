@@ -70,7 +70,9 @@ pub fn resolve_token_url(base_url: &str, token_url: &str) -> String {
     let base = base_url.trim_end_matches('/');
     if let Some(abs) = token_url.strip_prefix('/') {
         let after_scheme = base.find("://").map_or(0, |i| i + 3);
-        let root_end = base[after_scheme..].find('/').map_or(base.len(), |i| after_scheme + i);
+        let root_end = base[after_scheme..]
+            .find('/')
+            .map_or(base.len(), |i| after_scheme + i);
         return format!("{}/{abs}", &base[..root_end]);
     }
     format!("{base}/{token_url}")
@@ -213,9 +215,24 @@ impl Client {
             match v.get("available") {
                 Some(Value::Bool(true)) => {}
                 Some(Value::Bool(false)) => {
-                    return Err(invalid(&req, "available", FieldProblem::Mismatch { expected: "true".into(), got: "false".into() }))
+                    return Err(invalid(
+                        &req,
+                        "available",
+                        FieldProblem::Mismatch {
+                            expected: "true".into(),
+                            got: "false".into(),
+                        },
+                    ))
                 }
-                Some(_) => return Err(invalid(&req, "available", FieldProblem::WrongType { expected: "boolean" })),
+                Some(_) => {
+                    return Err(invalid(
+                        &req,
+                        "available",
+                        FieldProblem::WrongType {
+                            expected: "boolean",
+                        },
+                    ))
+                }
                 None => return Err(invalid(&req, "available", FieldProblem::Missing)),
             }
         }
@@ -225,10 +242,20 @@ impl Client {
     /// Read a connection.
     pub async fn connection(&self, id: &str) -> Result<Connection, ClientError> {
         let req = match self.flavour {
-            ApiFlavour::Public => self.req(Method::GET, &format!("/connections/{id}"), Body::None, true, true),
-            ApiFlavour::Config => {
-                self.req(Method::POST, "/connections/get", Body::Json(json!({ "connectionId": id })), true, true)
-            }
+            ApiFlavour::Public => self.req(
+                Method::GET,
+                &format!("/connections/{id}"),
+                Body::None,
+                true,
+                true,
+            ),
+            ApiFlavour::Config => self.req(
+                Method::POST,
+                "/connections/get",
+                Body::Json(json!({ "connectionId": id })),
+                true,
+                true,
+            ),
         };
         let resp = self.execute(&req, true).await?;
         let v = parse_json(&req, &resp)?;
@@ -238,7 +265,14 @@ impl Client {
         };
         let conn = parsed.map_err(|(f, p)| invalid(&req, &f, p))?;
         if conn.id != id {
-            return Err(invalid(&req, "connectionId", FieldProblem::Mismatch { expected: id.into(), got: conn.id }));
+            return Err(invalid(
+                &req,
+                "connectionId",
+                FieldProblem::Mismatch {
+                    expected: id.into(),
+                    got: conn.id,
+                },
+            ));
         }
         Ok(conn)
     }
@@ -246,10 +280,16 @@ impl Client {
     /// Read a job (Config API: `jobs/get_without_logs`, which carries live stats).
     pub async fn job(&self, id: i64) -> Result<Job, ClientError> {
         let req = match self.flavour {
-            ApiFlavour::Public => self.req(Method::GET, &format!("/jobs/{id}"), Body::None, true, true),
-            ApiFlavour::Config => {
-                self.req(Method::POST, "/jobs/get_without_logs", Body::Json(json!({ "id": id })), true, true)
+            ApiFlavour::Public => {
+                self.req(Method::GET, &format!("/jobs/{id}"), Body::None, true, true)
             }
+            ApiFlavour::Config => self.req(
+                Method::POST,
+                "/jobs/get_without_logs",
+                Body::Json(json!({ "id": id })),
+                true,
+                true,
+            ),
         };
         self.job_response(&req, id).await
     }
@@ -257,8 +297,20 @@ impl Client {
     /// Cancel a job; returns the job as the server reports it after cancelling.
     pub async fn cancel(&self, id: i64) -> Result<Job, ClientError> {
         let req = match self.flavour {
-            ApiFlavour::Public => self.req(Method::DELETE, &format!("/jobs/{id}"), Body::None, true, true),
-            ApiFlavour::Config => self.req(Method::POST, "/jobs/cancel", Body::Json(json!({ "id": id })), true, true),
+            ApiFlavour::Public => self.req(
+                Method::DELETE,
+                &format!("/jobs/{id}"),
+                Body::None,
+                true,
+                true,
+            ),
+            ApiFlavour::Config => self.req(
+                Method::POST,
+                "/jobs/cancel",
+                Body::Json(json!({ "id": id })),
+                true,
+                true,
+            ),
         };
         self.job_response(&req, id).await
     }
@@ -269,7 +321,14 @@ impl Client {
         let job = self.parse_job(req, &v)?;
         if job.id != id {
             let field = self.field("jobId", "job.id");
-            return Err(invalid(req, field, FieldProblem::Mismatch { expected: id.to_string(), got: job.id.to_string() }));
+            return Err(invalid(
+                req,
+                field,
+                FieldProblem::Mismatch {
+                    expected: id.to_string(),
+                    got: job.id.to_string(),
+                },
+            ));
         }
         Ok(job)
     }
@@ -290,7 +349,11 @@ impl Client {
     }
 
     /// List a connection's recent jobs, newest first.
-    pub async fn jobs(&self, connection_id: &str, filter: JobFilter) -> Result<Vec<Job>, ClientError> {
+    pub async fn jobs(
+        &self,
+        connection_id: &str,
+        filter: JobFilter,
+    ) -> Result<Vec<Job>, ClientError> {
         let limit = filter.limit.clamp(1, 100);
         let req = match self.flavour {
             ApiFlavour::Public => {
@@ -339,14 +402,34 @@ impl Client {
     }
 
     /// The newest job of `connection_id` answering `kind` that has not ended.
-    pub async fn running_job(&self, connection_id: &str, kind: JobKind) -> Result<Option<Job>, ClientError> {
-        let jobs = self.jobs(connection_id, JobFilter { kind: Some(kind), status: None, limit: 20 }).await?;
+    pub async fn running_job(
+        &self,
+        connection_id: &str,
+        kind: JobKind,
+    ) -> Result<Option<Job>, ClientError> {
+        let jobs = self
+            .jobs(
+                connection_id,
+                JobFilter {
+                    kind: Some(kind),
+                    status: None,
+                    limit: 20,
+                },
+            )
+            .await?;
         Ok(jobs.into_iter().find(|j| !j.status.is_terminal()))
     }
 
     /// The newest successful sync of `connection_id`.
-    pub async fn last_successful_sync(&self, connection_id: &str) -> Result<Option<Job>, ClientError> {
-        let filter = JobFilter { kind: Some(JobKind::Sync), status: Some(JobStatus::Succeeded), limit: 1 };
+    pub async fn last_successful_sync(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<Job>, ClientError> {
+        let filter = JobFilter {
+            kind: Some(JobKind::Sync),
+            status: Some(JobStatus::Succeeded),
+            limit: 1,
+        };
         Ok(self.jobs(connection_id, filter).await?.into_iter().next())
     }
 
@@ -354,10 +437,18 @@ impl Client {
     /// lost (network error after sending, 5xx, truncated body), the connection's jobs are listed
     /// first and a running job of the asked kind is returned as [`Triggered::Recovered`]; only
     /// when none runs is the trigger sent again, within the retry budget.
-    pub async fn trigger(&self, connection_id: &str, kind: JobKind) -> Result<Triggered, ClientError> {
+    pub async fn trigger(
+        &self,
+        connection_id: &str,
+        kind: JobKind,
+    ) -> Result<Triggered, ClientError> {
         let req = match self.flavour {
             ApiFlavour::Public => {
-                let job_type = if kind == JobKind::Clear { "clear" } else { kind.into() };
+                let job_type = if kind == JobKind::Clear {
+                    "clear"
+                } else {
+                    kind.into()
+                };
                 let body = json!({ "connectionId": connection_id, "jobType": job_type });
                 self.req(Method::POST, "/jobs", Body::Json(body), false, true)
             }
@@ -368,7 +459,13 @@ impl Client {
                     _ => "sync",
                 };
                 let body = json!({ "connectionId": connection_id });
-                self.req(Method::POST, &format!("/connections/{verb}"), Body::Json(body), false, true)
+                self.req(
+                    Method::POST,
+                    &format!("/connections/{verb}"),
+                    Body::Json(body),
+                    false,
+                    true,
+                )
             }
         };
         let start = Instant::now();
@@ -383,10 +480,14 @@ impl Client {
                 }
                 Err(e) if e.status() == Some(409) && !matches!(e, ClientError::GaveUp { .. }) => {
                     let message = match &e {
-                        ClientError::Status { detail: Some(d), .. } => d.clone(),
+                        ClientError::Status {
+                            detail: Some(d), ..
+                        } => d.clone(),
                         _ => String::new(),
                     };
-                    if message.is_empty() || message.to_ascii_lowercase().contains("already running") {
+                    if message.is_empty()
+                        || message.to_ascii_lowercase().contains("already running")
+                    {
                         return Ok(Triggered::AlreadyRunning { message });
                     }
                     return Err(e);
@@ -415,15 +516,27 @@ impl Client {
     }
 
     /// Check a job returned for a request about `connection_id` and `kind`.
-    fn check_job(&self, req: &Request, job: &Job, connection_id: &str, kind: JobKind) -> Result<(), ClientError> {
+    fn check_job(
+        &self,
+        req: &Request,
+        job: &Job,
+        connection_id: &str,
+        kind: JobKind,
+    ) -> Result<(), ClientError> {
         if job.connection_id != connection_id {
             let field = self.field("connectionId", "job.configId");
-            let p = FieldProblem::Mismatch { expected: connection_id.into(), got: job.connection_id.clone() };
+            let p = FieldProblem::Mismatch {
+                expected: connection_id.into(),
+                got: job.connection_id.clone(),
+            };
             return Err(invalid(req, field, p));
         }
         if !job.kind.answers(kind) {
             let field = self.field("jobType", "job.configType");
-            let p = FieldProblem::Mismatch { expected: kind.to_string(), got: job.kind.to_string() };
+            let p = FieldProblem::Mismatch {
+                expected: kind.to_string(),
+                got: job.kind.to_string(),
+            };
             return Err(invalid(req, field, p));
         }
         Ok(())
@@ -432,7 +545,9 @@ impl Client {
     async fn authorization(&self) -> Result<AuthHeader, ClientError> {
         Ok(match &self.credentials {
             Credentials::None => AuthHeader::None,
-            Credentials::Basic { user, password } => AuthHeader::Basic(user.clone(), password.clone()),
+            Credentials::Basic { user, password } => {
+                AuthHeader::Basic(user.clone(), password.clone())
+            }
             Credentials::Bearer(t) => AuthHeader::Bearer(t.clone(), 0),
             Credentials::ClientCredentials { .. } => {
                 let mut slot = self.token.lock().await;
@@ -456,10 +571,19 @@ impl Client {
     }
 
     async fn fetch_token(&self) -> Result<Token, ClientError> {
-        let Credentials::ClientCredentials { client_id, client_secret, token_url, body } = &self.credentials else {
+        let Credentials::ClientCredentials {
+            client_id,
+            client_secret,
+            token_url,
+            body,
+        } = &self.credentials
+        else {
             unreachable!("fetch_token is only called for client credentials");
         };
-        let token_err = |reason: String| ClientError::Token { url: token_url.clone(), reason };
+        let token_err = |reason: String| ClientError::Token {
+            url: token_url.clone(),
+            reason,
+        };
         let body = match body {
             TokenBody::Json => Body::Json(json!({
                 "client_id": client_id.expose_secret(),
@@ -481,23 +605,39 @@ impl Client {
             auth: false,
         };
         let requested = Instant::now();
-        let resp = self.execute(&req, true).await.map_err(|e| token_err(e.chain()))?;
-        let v: Value = serde_json::from_slice(&resp.body).map_err(|e| token_err(format!("response is not JSON: {e}")))?;
+        let resp = self
+            .execute(&req, true)
+            .await
+            .map_err(|e| token_err(e.chain()))?;
+        let v: Value = serde_json::from_slice(&resp.body)
+            .map_err(|e| token_err(format!("response is not JSON: {e}")))?;
         let access = match v.get("access_token") {
             Some(Value::String(s)) if !s.is_empty() => SecretString::from(s.clone()),
-            Some(_) => return Err(token_err("field `access_token` is not a non-empty string".into())),
+            Some(_) => {
+                return Err(token_err(
+                    "field `access_token` is not a non-empty string".into(),
+                ))
+            }
             None => return Err(token_err("field `access_token` is missing".into())),
         };
         match v.get("token_type") {
             None | Some(Value::Null) => {}
             Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-            Some(other) => return Err(token_err(format!("field `token_type` is {other}, expected `Bearer`"))),
+            Some(other) => {
+                return Err(token_err(format!(
+                    "field `token_type` is {other}, expected `Bearer`"
+                )))
+            }
         }
         let expires_in = match v.get("expires_in") {
             None | Some(Value::Null) => None,
             Some(n) => match n.as_f64() {
                 Some(s) if s >= 0.0 => Some(Duration::from_secs_f64(s)),
-                _ => return Err(token_err("field `expires_in` is not a non-negative number".into())),
+                _ => {
+                    return Err(token_err(
+                        "field `expires_in` is not a non-negative number".into(),
+                    ))
+                }
             },
         };
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
@@ -516,8 +656,15 @@ impl Client {
         let mut failures = 0u32;
         let mut refreshed = false;
         loop {
-            let auth = if req.auth { self.authorization().await? } else { AuthHeader::None };
-            let mut rb = self.http.request(req.method.clone(), &req.url).header("accept", "application/json");
+            let auth = if req.auth {
+                self.authorization().await?
+            } else {
+                AuthHeader::None
+            };
+            let mut rb = self
+                .http
+                .request(req.method.clone(), &req.url)
+                .header("accept", "application/json");
             rb = match &req.body {
                 Body::None => rb,
                 Body::Json(v) => rb.json(v),
@@ -547,7 +694,9 @@ impl Client {
                         .get("retry-after")
                         .and_then(|h| h.to_str().ok())
                         .and_then(|h| retry::parse_retry_after(h, SystemTime::now()));
-                    resp.bytes().await.map(|b| (status, retry_after, b.to_vec()))
+                    resp.bytes()
+                        .await
+                        .map(|b| (status, retry_after, b.to_vec()))
                 }
                 Err(e) => Err(e),
             };
@@ -556,9 +705,15 @@ impl Client {
                     tracing::debug!(op = %req.op, status, "response");
                     if json {
                         if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-                            let err = ClientError::Malformed { operation: req.op.clone(), source: e };
+                            let err = ClientError::Malformed {
+                                operation: req.op.clone(),
+                                source: e,
+                            };
                             if !req.idempotent {
-                                return Err(ClientError::Ambiguous { operation: req.op.clone(), source: Box::new(err) });
+                                return Err(ClientError::Ambiguous {
+                                    operation: req.op.clone(),
+                                    source: Box::new(err),
+                                });
                             }
                             (err, None)
                         } else {
@@ -568,9 +723,14 @@ impl Client {
                         return Ok(Response { body });
                     }
                 }
-                Ok((401, _, _)) if matches!(self.credentials, Credentials::ClientCredentials { .. }) && req.auth => {
+                Ok((401, _, _))
+                    if matches!(self.credentials, Credentials::ClientCredentials { .. })
+                        && req.auth =>
+                {
                     if refreshed {
-                        return Err(ClientError::Unauthorized { operation: req.op.clone() });
+                        return Err(ClientError::Unauthorized {
+                            operation: req.op.clone(),
+                        });
                     }
                     tracing::info!(op = %req.op, "HTTP 401: refreshing the access token once");
                     refreshed = true;
@@ -583,22 +743,34 @@ impl Client {
                     let err = status_error(req, status, &body);
                     // A 5xx may come after the server acted; 429 and 503 mean it did not.
                     if !req.idempotent && status != 429 && status != 503 {
-                        return Err(ClientError::Ambiguous { operation: req.op.clone(), source: Box::new(err) });
+                        return Err(ClientError::Ambiguous {
+                            operation: req.op.clone(),
+                            source: Box::new(err),
+                        });
                     }
                     (err, retry_after)
                 }
                 Ok((status, _, body)) => return Err(status_error(req, status, &body)),
                 Err(e) => {
                     let connect = e.is_connect();
-                    let err = ClientError::Network { operation: req.op.clone(), source: e };
+                    let err = ClientError::Network {
+                        operation: req.op.clone(),
+                        source: e,
+                    };
                     if !req.idempotent && !connect {
-                        return Err(ClientError::Ambiguous { operation: req.op.clone(), source: Box::new(err) });
+                        return Err(ClientError::Ambiguous {
+                            operation: req.op.clone(),
+                            source: Box::new(err),
+                        });
                     }
                     (err, None)
                 }
             };
             failures += 1;
-            match self.retry.next_delay(failures, start.elapsed(), retry_after) {
+            match self
+                .retry
+                .next_delay(failures, start.elapsed(), retry_after)
+            {
                 Some(delay) => {
                     tracing::warn!(op = %req.op, attempt = failures, delay_ms = delay.as_millis() as u64, error = %failure, "retrying");
                     tokio::time::sleep(delay).await;
@@ -617,24 +789,46 @@ impl Client {
 }
 
 fn parse_json(req: &Request, resp: &Response) -> Result<Value, ClientError> {
-    serde_json::from_slice(&resp.body).map_err(|e| ClientError::Malformed { operation: req.op.clone(), source: e })
+    serde_json::from_slice(&resp.body).map_err(|e| ClientError::Malformed {
+        operation: req.op.clone(),
+        source: e,
+    })
 }
 
 fn invalid(req: &Request, field: &str, problem: FieldProblem) -> ClientError {
-    ClientError::InvalidResponse { operation: req.op.clone(), field: field.to_string(), problem }
+    ClientError::InvalidResponse {
+        operation: req.op.clone(),
+        field: field.to_string(),
+        problem,
+    }
 }
 
 /// The most useful message of an error body: public problem `data.message` or `detail`,
 /// Config API `message`.
 fn status_error(req: &Request, status: u16, body: &[u8]) -> ClientError {
     let detail = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
-        [v.pointer("/data/message"), v.get("message"), v.get("detail"), v.get("title")]
-            .into_iter()
-            .flatten()
-            .find_map(|m| m.as_str().map(str::to_string))
+        [
+            v.pointer("/data/message"),
+            v.get("message"),
+            v.get("detail"),
+            v.get("title"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|m| m.as_str().map(str::to_string))
     });
-    let detail = detail.map(|d| if d.chars().count() > 300 { format!("{}…", d.chars().take(300).collect::<String>()) } else { d });
-    ClientError::Status { operation: req.op.clone(), status, detail }
+    let detail = detail.map(|d| {
+        if d.chars().count() > 300 {
+            format!("{}…", d.chars().take(300).collect::<String>())
+        } else {
+            d
+        }
+    });
+    ClientError::Status {
+        operation: req.op.clone(),
+        status,
+        detail,
+    }
 }
 
 #[cfg(test)]
@@ -644,8 +838,14 @@ mod tests {
     #[test]
     fn token_urls_resolve_without_dropping_the_base() {
         let base = "http://h:8001/api/public/v1";
-        assert_eq!(resolve_token_url(base, "applications/token"), "http://h:8001/api/public/v1/applications/token");
-        assert_eq!(resolve_token_url(base, "/api/v1/applications/token"), "http://h:8001/api/v1/applications/token");
+        assert_eq!(
+            resolve_token_url(base, "applications/token"),
+            "http://h:8001/api/public/v1/applications/token"
+        );
+        assert_eq!(
+            resolve_token_url(base, "/api/v1/applications/token"),
+            "http://h:8001/api/v1/applications/token"
+        );
         assert_eq!(resolve_token_url(base, "https://auth/x"), "https://auth/x");
         assert_eq!(resolve_token_url("http://h", "/t"), "http://h/t");
     }

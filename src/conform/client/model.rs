@@ -59,7 +59,10 @@ pub enum JobStatus {
 impl JobStatus {
     /// Whether the job has ended.
     pub fn is_terminal(self) -> bool {
-        matches!(self, JobStatus::Failed | JobStatus::Succeeded | JobStatus::Cancelled)
+        matches!(
+            self,
+            JobStatus::Failed | JobStatus::Succeeded | JobStatus::Cancelled
+        )
     }
 }
 
@@ -127,7 +130,10 @@ impl<'a> Obj<'a> {
         if !v.is_object() {
             return Err(("$".into(), FieldProblem::WrongType { expected: "object" }));
         }
-        Ok(Self { v, path: String::new() })
+        Ok(Self {
+            v,
+            path: String::new(),
+        })
     }
 
     fn name(&self, key: &str) -> String {
@@ -143,15 +149,22 @@ impl<'a> Obj<'a> {
     }
 
     fn req(&self, key: &str) -> Result<&'a Value, FieldError> {
-        self.opt(key).ok_or_else(|| (self.name(key), FieldProblem::Missing))
+        self.opt(key)
+            .ok_or_else(|| (self.name(key), FieldProblem::Missing))
     }
 
     fn obj(&self, key: &str) -> Result<Obj<'a>, FieldError> {
         let v = self.req(key)?;
         if !v.is_object() {
-            return Err((self.name(key), FieldProblem::WrongType { expected: "object" }));
+            return Err((
+                self.name(key),
+                FieldProblem::WrongType { expected: "object" },
+            ));
         }
-        Ok(Obj { v, path: self.name(key) })
+        Ok(Obj {
+            v,
+            path: self.name(key),
+        })
     }
 
     fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, FieldError> {
@@ -162,7 +175,12 @@ impl<'a> Obj<'a> {
     }
 
     fn str(&self, key: &str) -> Result<&'a str, FieldError> {
-        self.req(key)?.as_str().ok_or_else(|| (self.name(key), FieldProblem::WrongType { expected: "string" }))
+        self.req(key)?.as_str().ok_or_else(|| {
+            (
+                self.name(key),
+                FieldProblem::WrongType { expected: "string" },
+            )
+        })
     }
 
     fn opt_str(&self, key: &str) -> Result<Option<&'a str>, FieldError> {
@@ -173,21 +191,37 @@ impl<'a> Obj<'a> {
     }
 
     fn int(&self, key: &str) -> Result<i64, FieldError> {
-        self.req(key)?.as_i64().ok_or_else(|| (self.name(key), FieldProblem::WrongType { expected: "integer" }))
+        self.req(key)?.as_i64().ok_or_else(|| {
+            (
+                self.name(key),
+                FieldProblem::WrongType {
+                    expected: "integer",
+                },
+            )
+        })
     }
 
     fn opt_uint(&self, key: &str) -> Result<Option<u64>, FieldError> {
         match self.opt(key) {
             None => Ok(None),
-            Some(v) => v
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| (self.name(key), FieldProblem::WrongType { expected: "non-negative integer" })),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                (
+                    self.name(key),
+                    FieldProblem::WrongType {
+                        expected: "non-negative integer",
+                    },
+                )
+            }),
         }
     }
 
     fn arr(&self, key: &str) -> Result<&'a Vec<Value>, FieldError> {
-        self.req(key)?.as_array().ok_or_else(|| (self.name(key), FieldProblem::WrongType { expected: "array" }))
+        self.req(key)?.as_array().ok_or_else(|| {
+            (
+                self.name(key),
+                FieldProblem::WrongType { expected: "array" },
+            )
+        })
     }
 
     fn enumerated<T: Copy>(&self, key: &str, table: &[(&str, T)]) -> Result<T, FieldError> {
@@ -196,7 +230,14 @@ impl<'a> Obj<'a> {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(s))
             .map(|(_, t)| *t)
-            .ok_or_else(|| (self.name(key), FieldProblem::UnknownValue { value: s.to_string() }))
+            .ok_or_else(|| {
+                (
+                    self.name(key),
+                    FieldProblem::UnknownValue {
+                        value: s.to_string(),
+                    },
+                )
+            })
     }
 }
 
@@ -242,12 +283,19 @@ pub fn public_job(v: &Value) -> Result<Job, FieldError> {
     let status = o.enumerated("status", STATUSES)?;
     let kind = o.enumerated("jobType", PUBLIC_TYPES)?;
     let connection_id = o.str("connectionId")?.to_string();
-    let start = time_field(&o, "startTime")?.ok_or_else(|| (o.name("startTime"), FieldProblem::Missing))?;
+    let start =
+        time_field(&o, "startTime")?.ok_or_else(|| (o.name("startTime"), FieldProblem::Missing))?;
     let end = time_field(&o, "lastUpdatedAt")?;
     let duration_secs = match o.opt_str("duration")? {
         None => end.map(|e| e.saturating_sub(start).max(0) as u64),
         Some(d) => Some(parse_iso_duration(d).ok_or_else(|| {
-            (o.name("duration"), FieldProblem::BadFormat { value: d.into(), expected: "an ISO-8601 duration" })
+            (
+                o.name("duration"),
+                FieldProblem::BadFormat {
+                    value: d.into(),
+                    expected: "an ISO-8601 duration",
+                },
+            )
         })?),
     };
     Ok(Job {
@@ -268,7 +316,13 @@ fn time_field(o: &Obj<'_>, key: &str) -> Result<Option<i64>, FieldError> {
     match o.opt_str(key)? {
         None => Ok(None),
         Some(s) => parse_iso_time(s).map(Some).ok_or_else(|| {
-            (o.name(key), FieldProblem::BadFormat { value: s.into(), expected: "an ISO-8601 UTC time" })
+            (
+                o.name(key),
+                FieldProblem::BadFormat {
+                    value: s.into(),
+                    expected: "an ISO-8601 UTC time",
+                },
+            )
         }),
     }
 }
@@ -325,15 +379,21 @@ pub fn config_job_list(v: &Value) -> Result<Vec<Job>, FieldError> {
     let o = Obj::root(v)?;
     let mut out = Vec::new();
     for (i, item) in o.arr("jobs")?.iter().enumerate() {
-        let item = Obj { v: item, path: format!("jobs[{i}]") };
+        let item = Obj {
+            v: item,
+            path: format!("jobs[{i}]"),
+        };
         if !item.v.is_object() {
             return Err((item.path, FieldProblem::WrongType { expected: "object" }));
         }
         let attempts: Vec<(String, &Value)> = match item.opt("attempts") {
             None => Vec::new(),
-            Some(_) => {
-                item.arr("attempts")?.iter().enumerate().map(|(k, a)| (format!("jobs[{i}].attempts[{k}]"), a)).collect()
-            }
+            Some(_) => item
+                .arr("attempts")?
+                .iter()
+                .enumerate()
+                .map(|(k, a)| (format!("jobs[{i}].attempts[{k}]"), a))
+                .collect(),
         };
         out.push(config_job(&item.obj("job")?, &attempts)?);
     }
@@ -347,7 +407,10 @@ fn config_job(job: &Obj<'_>, attempts: &[(String, &Value)]) -> Result<Job, Field
     let connection_id = job.str("configId")?.to_string();
     let created = job.int("createdAt")?;
     let updated = job.int("updatedAt")?;
-    let start = job.opt("startedAt").and_then(Value::as_i64).unwrap_or(created);
+    let start = job
+        .opt("startedAt")
+        .and_then(Value::as_i64)
+        .unwrap_or(created);
     let mut records = None;
     let mut bytes = None;
     if let Some(agg) = job.opt_obj("aggregatedStats")? {
@@ -359,12 +422,18 @@ fn config_job(job: &Obj<'_>, attempts: &[(String, &Value)]) -> Result<Job, Field
         let mut r = None::<u64>;
         let mut b = None::<u64>;
         for (path, a) in attempts {
-            let a = Obj { v: a, path: path.clone() };
+            let a = Obj {
+                v: a,
+                path: path.clone(),
+            };
             if !a.v.is_object() {
                 return Err((a.path, FieldProblem::WrongType { expected: "object" }));
             }
             let (ar, ab) = match a.opt_obj("totalStats")? {
-                Some(t) => (t.opt_uint("recordsCommitted")?, t.opt_uint("bytesCommitted")?),
+                Some(t) => (
+                    t.opt_uint("recordsCommitted")?,
+                    t.opt_uint("bytesCommitted")?,
+                ),
                 None => (a.opt_uint("recordsSynced")?, a.opt_uint("bytesSynced")?),
             };
             if let Some(ar) = ar {
@@ -427,7 +496,10 @@ pub fn parse_iso_time(s: &str) -> Option<i64> {
         let (c, off) = time.split_at(pos);
         let sign = if off.starts_with('-') { -1 } else { 1 };
         let (oh, om) = off[1..].split_once(':')?;
-        (c, sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60))
+        (
+            c,
+            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
+        )
     };
     let mut parts = clock.split(':');
     let h: u32 = parts.next()?.parse().ok()?;
@@ -453,7 +525,10 @@ pub fn parse_iso_duration(s: &str) -> Option<u64> {
     let mut total = 0f64;
     let mut num = String::new();
     let mut any = false;
-    for (part, units) in [(days, &[('D', 86_400f64)][..]), (time, &[('H', 3600f64), ('M', 60f64), ('S', 1f64)][..])] {
+    for (part, units) in [
+        (days, &[('D', 86_400f64)][..]),
+        (time, &[('H', 3600f64), ('M', 60f64), ('S', 1f64)][..]),
+    ] {
         for c in part.chars() {
             if c.is_ascii_digit() || c == '.' || c == '-' {
                 num.push(c);
@@ -474,7 +549,8 @@ pub fn parse_iso_duration(s: &str) -> Option<u64> {
 /// Format epoch seconds as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format_epoch(secs: i64) -> String {
     match u64::try_from(secs) {
-        Ok(s) => humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(s)).to_string(),
+        Ok(s) => humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(s))
+            .to_string(),
         Err(_) => secs.to_string(),
     }
 }
@@ -489,8 +565,14 @@ mod tests {
         assert_eq!(parse_iso_time("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_iso_time("2024-05-01T12:34:56Z"), Some(1_714_566_896));
         assert_eq!(parse_iso_time("2024-05-01T12:34Z"), Some(1_714_566_840));
-        assert_eq!(parse_iso_time("2024-05-01T14:34:56+02:00"), Some(1_714_566_896));
-        assert_eq!(parse_iso_time("2024-05-01T12:34:56.789Z"), Some(1_714_566_896));
+        assert_eq!(
+            parse_iso_time("2024-05-01T14:34:56+02:00"),
+            Some(1_714_566_896)
+        );
+        assert_eq!(
+            parse_iso_time("2024-05-01T12:34:56.789Z"),
+            Some(1_714_566_896)
+        );
         assert_eq!(parse_iso_time("2024-05-01 12:34Z"), None);
         assert_eq!(parse_iso_time("yesterday"), None);
         assert_eq!(format_epoch(1_714_566_896), "2024-05-01T12:34:56Z");
@@ -512,16 +594,27 @@ mod tests {
         let ok = json!({"jobId": 7, "status": "running", "jobType": "sync",
             "startTime": "2024-05-01T12:34Z", "connectionId": "c"});
         let job = public_job(&ok).unwrap();
-        assert_eq!((job.id, job.status, job.kind, job.end), (7, JobStatus::Running, JobKind::Sync, None));
+        assert_eq!(
+            (job.id, job.status, job.kind, job.end),
+            (7, JobStatus::Running, JobKind::Sync, None)
+        );
         let mut bad = ok.clone();
         bad["status"] = json!("exploded");
         assert_eq!(
             public_job(&bad).unwrap_err(),
-            ("status".into(), FieldProblem::UnknownValue { value: "exploded".into() })
+            (
+                "status".into(),
+                FieldProblem::UnknownValue {
+                    value: "exploded".into()
+                }
+            )
         );
         let mut bad = ok.clone();
         bad.as_object_mut().unwrap().remove("startTime");
-        assert_eq!(public_job(&bad).unwrap_err(), ("startTime".into(), FieldProblem::Missing));
+        assert_eq!(
+            public_job(&bad).unwrap_err(),
+            ("startTime".into(), FieldProblem::Missing)
+        );
         let mut bad = ok;
         bad["jobId"] = json!("7");
         assert_eq!(public_job(&bad).unwrap_err().0, "jobId");
@@ -536,9 +629,15 @@ mod tests {
                 {"attempt": {"id": 1, "status": "succeeded", "createdAt": 120, "updatedAt": 160,
                 "totalStats": {"recordsCommitted": 7, "bytesCommitted": 70}}}]});
         let job = config_job_info(&v).unwrap();
-        assert_eq!((job.records, job.bytes, job.attempts, job.duration_secs), (Some(12), Some(120), Some(2), Some(60)));
+        assert_eq!(
+            (job.records, job.bytes, job.attempts, job.duration_secs),
+            (Some(12), Some(120), Some(2), Some(60))
+        );
         let bad = json!({"job": {"id": 3, "configType": "sync", "configId": "c", "createdAt": 100,
             "updatedAt": 160, "status": "succeeded"}, "attempts": [{"attempt": {"totalStats": {"recordsCommitted": -1}}}]});
-        assert_eq!(config_job_info(&bad).unwrap_err().0, "attempts[0].attempt.totalStats.recordsCommitted");
+        assert_eq!(
+            config_job_info(&bad).unwrap_err().0,
+            "attempts[0].attempt.totalStats.recordsCommitted"
+        );
     }
 }

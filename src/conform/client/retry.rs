@@ -33,7 +33,9 @@ impl RetryPolicy {
     /// The backoff window after `failed_attempts` failures: `base · 2^(n-1)`, capped.
     pub fn window(&self, failed_attempts: u32) -> Duration {
         let exp = failed_attempts.saturating_sub(1).min(20);
-        self.base_delay.saturating_mul(1u32 << exp).min(self.max_delay)
+        self.base_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay)
     }
 
     /// Full jitter: a uniformly random wait in `[0, window]`.
@@ -84,7 +86,9 @@ pub fn parse_http_date(s: &str) -> Option<SystemTime> {
     let [day, month, year, time, "GMT"] = parts.as_slice() else {
         return None;
     };
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let month = MONTHS.iter().position(|m| m == month)? as u32 + 1;
     let day: u32 = day.parse().ok()?;
     let year: i64 = year.parse().ok()?;
@@ -106,10 +110,19 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_770);
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
         // 784111777 = Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:30 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:30 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 UTC", now), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 UTC", now),
+            None
+        );
     }
 
     #[test]
@@ -125,11 +138,17 @@ mod tests {
 
     #[test]
     fn budget_limits() {
-        let p = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
         assert!(p.next_delay(2, Duration::ZERO, None).is_some());
         assert_eq!(p.next_delay(3, Duration::ZERO, None), None);
         let too_long = Some(Duration::from_secs(200));
         assert_eq!(p.next_delay(1, Duration::ZERO, too_long), None);
-        assert_eq!(p.next_delay(1, Duration::from_secs(119), Some(Duration::from_secs(2))), None);
+        assert_eq!(
+            p.next_delay(1, Duration::from_secs(119), Some(Duration::from_secs(2))),
+            None
+        );
     }
 }
