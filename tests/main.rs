@@ -3,3 +3,6 @@
 
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
+
+/// `airguard conform`: client, runner and reports against wiremock scenarios.
+mod conform;

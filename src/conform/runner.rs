@@ -732,10 +732,7 @@ pub enum RunnerError {
 }
 
 /// Keep the pipelines named in `only` (all when empty), in spec order.
-pub fn select(
-    pipelines: &[Pipeline],
-    only: &[String],
-) -> Result<Vec<Pipeline>, RunnerError> {
+pub fn select(pipelines: &[Pipeline], only: &[String]) -> Result<Vec<Pipeline>, RunnerError> {
     if let Some(missing) = only
         .iter()
         .find(|n| !pipelines.iter().any(|p| &p.name == *n))

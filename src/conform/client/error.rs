@@ -109,8 +109,7 @@ pub enum ClientError {
         operation: String,
         /// JSON path of the field (`job.status`).
         field: String,
-        /// What is wrong with it.
-        #[source]
+        /// What is wrong with it (already part of the message, so not a `source`).
         problem: FieldProblem,
     },
     /// A retryable failure of a non-idempotent request whose effect is unknown (the request may
