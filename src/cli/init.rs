@@ -24,12 +24,22 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         bail!("`{}` is a directory; pass a file path with --out", args.out);
     }
     if args.out.exists() && !args.force {
-        bail!("`{}` already exists; pass --force to overwrite it", args.out);
+        bail!(
+            "`{}` already exists; pass --force to overwrite it",
+            args.out
+        );
     }
-    let dir = args.out.parent().filter(|p| !p.as_str().is_empty()).unwrap_or(".".into());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write into `{dir}`"))?;
-    std::io::Write::write_all(&mut tmp, STARTER_SPEC.as_bytes()).context("cannot write the starter spec")?;
-    tmp.persist(&args.out).with_context(|| format!("cannot write `{}`", args.out))?;
+    let dir = args
+        .out
+        .parent()
+        .filter(|p| !p.as_str().is_empty())
+        .unwrap_or(".".into());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write into `{dir}`"))?;
+    std::io::Write::write_all(&mut tmp, STARTER_SPEC.as_bytes())
+        .context("cannot write the starter spec")?;
+    tmp.persist(&args.out)
+        .with_context(|| format!("cannot write `{}`", args.out))?;
     crate::output::eprint(&format!(
         "wrote {}: edit it, then run `airguard render --spec {} --out manifests`\n",
         args.out, args.out

@@ -18,8 +18,18 @@ use std::ops::Range;
 
 /// How bad a diagnostic is. Ordered: `Note < Warning < Error`.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::EnumString,
-    strum::IntoStaticStr, strum::Display,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
@@ -77,8 +87,17 @@ impl Diagnostic {
     }
 
     /// Attach a primary label.
-    pub fn with_label(mut self, file: FileId, range: Range<usize>, message: impl Into<String>) -> Self {
-        self.label = Some(Label { file, range, message: message.into() });
+    pub fn with_label(
+        mut self,
+        file: FileId,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        self.label = Some(Label {
+            file,
+            range,
+            message: message.into(),
+        });
         self
     }
 
