@@ -302,7 +302,8 @@ fn json_type(v: &Value) -> &'static str {
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 60 {
-        format!("{}…", &s[..s.floor_char_boundary(57)])
+        let cut = (0..=57).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        format!("{}…", &s[..cut])
     } else {
         s
     }
@@ -365,7 +366,7 @@ fn forms_of(keyword_path: &str) -> Vec<String> {
             } else if let Some(c) = b.get("const") {
                 c.to_string()
             } else if let Some(t) = b.get("type") {
-                format!("{}", t.as_str().unwrap_or("value"))
+                t.as_str().unwrap_or("value").to_string()
             } else {
                 "a value".into()
             }
