@@ -5,6 +5,8 @@
 mod cli;
 /// Generated files (schema, diagnostics reference) are committed and fresh.
 mod generated;
+/// Property tests: random valid specs render deterministically; mutated YAML never panics.
+mod props;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.
 mod spec;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
