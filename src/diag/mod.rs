@@ -7,6 +7,7 @@
 //! the crate, and everything else may depend on it.
 
 mod code;
+pub mod docs;
 mod files;
 pub mod render;
 

@@ -6,6 +6,7 @@
 //! goes in. Every rendered object is parsed back into its typed model and checked before it is
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
+#[allow(dead_code)] // the artifact renderers landing next use it
 mod env;
 
 use crate::spec::Model;
@@ -52,7 +53,8 @@ pub fn header(model: &Model) -> String {
 /// Render every artifact for a model, sorted by path.
 pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let mut out: Vec<Artifact> = Vec::new();
-    out.push(kustomization(model, &out));
+    let k = kustomization(model, &out);
+    out.push(k);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }

@@ -25,15 +25,17 @@ pub fn load_file(files: &mut Files, path: &Utf8Path) -> Loaded {
     match read(path) {
         Ok(text) => load_str(files, path.as_str(), &text),
         Err(d) => Loaded {
-            diagnostics: vec![d],
+            diagnostics: vec![*d],
             ..Loaded::default()
         },
     }
 }
 
-fn read(path: &Utf8Path) -> Result<String, Diagnostic> {
+fn read(path: &Utf8Path) -> Result<String, Box<Diagnostic>> {
     let io = |msg: String, help: &str| {
-        Err(Diagnostic::new(Code::IoError, msg).with_help(help.to_string()))
+        Err(Box::new(
+            Diagnostic::new(Code::IoError, msg).with_help(help.to_string()),
+        ))
     };
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -174,7 +176,13 @@ fn syntax_error(files: &Files, file: crate::diag::FileId, e: &serde_saphyr::Erro
 }
 
 fn strip_location_suffix(msg: &str) -> String {
-    // "... at line 3 column 5" duplicates what the label shows.
+    // "line 3 column 5: ..." and "... at line 3 column 5" duplicate what the label shows.
+    let mut msg = msg;
+    if msg.starts_with("line ") {
+        if let Some(i) = msg.find(": ") {
+            msg = &msg[i + 2..];
+        }
+    }
     match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),

@@ -773,7 +773,7 @@ pub enum Step {
     /// A bare step keyword: `health`.
     Keyword(StepKeyword),
     /// A step on a connection.
-    Action(StepAction),
+    Action(Box<StepAction>),
 }
 
 /// Steps without arguments.

@@ -138,7 +138,58 @@ fn report(doc: &Document, err: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
                 }
             }
             None => {
-                let forms = forms_of(err.schema_path().as_str());
+                let keyword = err.schema_path().as_str();
+                if let Some(consts) = const_branches(keyword) {
+                    out.push(
+                        at(
+                            Code::InvalidValue,
+                            format!(
+                                "{} is not an allowed value{}",
+                                short(err.instance()),
+                                context(&path)
+                            ),
+                        )
+                        .with_help(format!("use one of: {}", consts.join(", "))),
+                    );
+                    return;
+                }
+                if let (Some(obj), Some(keys)) =
+                    (err.instance().as_object(), object_branch_keys(keyword))
+                {
+                    let unknown: Vec<&String> = obj.keys().filter(|k| !keys.contains(k)).collect();
+                    for key in &unknown {
+                        let p = format!("{path}/{}", super::yaml::escape_segment(key));
+                        let help = match closest(key, &keys) {
+                            Some(best) => format!(
+                                "did you mean `{best}`? allowed keys here: {}",
+                                keys.join(", ")
+                            ),
+                            None => format!("allowed keys here: {}", keys.join(", ")),
+                        };
+                        out.push(
+                            Diagnostic::new(
+                                Code::UnknownKey,
+                                format!("unknown key `{key}`{}", context(&path)),
+                            )
+                            .with_label(doc.file, doc.locate_key(&p), "not a key of the spec here")
+                            .with_path(p)
+                            .with_help(help),
+                        );
+                    }
+                    if unknown.is_empty() && obj.len() != 1 {
+                        out.push(
+                            at(
+                                Code::InvalidValue,
+                                format!("set exactly one of {}{}", keys.join(", "), context(&path)),
+                            )
+                            .with_help("keep one of these keys and remove the others"),
+                        );
+                    }
+                    if !out.is_empty() {
+                        return;
+                    }
+                }
+                let forms = forms_of(keyword);
                 let mut d = at(
                     Code::WrongType,
                     format!(
@@ -251,7 +302,8 @@ fn json_type(v: &Value) -> &'static str {
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 60 {
-        format!("{}…", &s[..s.floor_char_boundary(57)])
+        let cut = (0..=57).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        format!("{}…", &s[..cut])
     } else {
         s
     }
@@ -314,12 +366,44 @@ fn forms_of(keyword_path: &str) -> Vec<String> {
             } else if let Some(c) = b.get("const") {
                 c.to_string()
             } else if let Some(t) = b.get("type") {
-                format!("{}", t.as_str().unwrap_or("value"))
+                t.as_str().unwrap_or("value").to_string()
             } else {
                 "a value".into()
             }
         })
         .collect()
+}
+
+/// The values of a oneOf whose branches are all constants (a documented string enum).
+fn const_branches(keyword_path: &str) -> Option<Vec<String>> {
+    let branches = schema_at(keyword_path)?.as_array()?;
+    let mut out = Vec::new();
+    for b in branches {
+        let b = deref(b);
+        if let Some(c) = b.get("const") {
+            out.push(c.as_str().map_or(c.to_string(), str::to_string));
+        } else if let Some(Value::Array(e)) = b.get("enum") {
+            out.extend(
+                e.iter()
+                    .map(|c| c.as_str().map_or(c.to_string(), str::to_string)),
+            );
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The union of keys of a oneOf whose branches are all object schemas (an externally tagged enum).
+fn object_branch_keys(keyword_path: &str) -> Option<Vec<String>> {
+    let branches = schema_at(keyword_path)?.as_array()?;
+    let mut out = Vec::new();
+    for b in branches {
+        let props = deref(b).get("properties")?.as_object()?;
+        out.extend(props.keys().cloned());
+    }
+    out.dedup();
+    Some(out)
 }
 
 /// The allowed key closest to `key` by edit distance, if close enough to be a typo.
