@@ -37,6 +37,9 @@ pub struct Args {
     /// (`-` for stdout). Repeatable.
     #[arg(long = "report", value_name = "FORMAT:PATH", value_parser = parse_report_target)]
     pub reports: Vec<ReportTarget>,
+    /// Wait before the first poll of a job; the interval then grows ×1.5 up to 30 s.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub first_poll: std::time::Duration,
     /// Log format on stderr (level from `AIRGUARD_LOG`, default `warn`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -97,6 +100,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     })?;
     let cfg = RunnerConfig {
         parallel: usize::from(args.parallel),
+        first_poll: args.first_poll,
         ..RunnerConfig::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -2,7 +2,8 @@
 //! [`Report`].
 //!
 //! A spec step becomes one or more reported cases: `health`; `connection` (exists, active);
-//! `sync` → `wait` → `stats` (→ `validate` when the step sets `min-records`); `reset`/`clear` →
+//! `sync` → `wait` → `stats` (→ `validate` when the step has a `min-records`, its own or the
+//! connection's, and the next step is not an explicit `validate` of it); `reset`/`clear` →
 //! `wait`; `validate`. Steps of a pipeline run in order; `after:` skips a step unless the last
 //! step on the named connection passed, `when:` skips it unless its condition holds. Pipelines
 //! run concurrently, at most [`RunnerConfig::parallel`] at a time, and are reported in spec
@@ -153,9 +154,14 @@ impl<'a> PipelineRun<'a> {
         let started = Instant::now();
         for (i, step) in steps.iter().enumerate() {
             let n = i + 1;
+            // A sync with min-records validates inline, unless the next step validates it anyway.
+            let validated_next = matches!(
+                (steps.get(i + 1).map(|s| &s.kind), &step.kind),
+                (Some(StepKind::Validate(v)), StepKind::Sync(c)) if v == c
+            );
             let outcome = match self.gate(n, step).await {
                 Some(skip) => skip,
-                None => self.step(n, step).await,
+                None => self.step(n, step, validated_next).await,
             };
             if let Some(c) = step.kind.connection() {
                 if outcome != Outcome::Skipped {
@@ -278,7 +284,7 @@ impl<'a> PipelineRun<'a> {
         None
     }
 
-    async fn step(&mut self, n: usize, step: &Step) -> Outcome {
+    async fn step(&mut self, n: usize, step: &Step, validated_next: bool) -> Outcome {
         let conn_name = step.kind.connection();
         let conn = match conn_name.map(|c| (c, self.connections.get(c).cloned())) {
             Some((name, None)) => {
@@ -304,7 +310,7 @@ impl<'a> PipelineRun<'a> {
                 }
             }
             (StepKind::Check(_), Some(c)) => self.check(n, &c).await,
-            (StepKind::Sync(_), Some(c)) => self.sync(n, step, &c).await,
+            (StepKind::Sync(_), Some(c)) => self.sync(n, step, &c, validated_next).await,
             (StepKind::Reset(_), Some(c)) => self.reset(n, step, &c, JobKind::Reset).await,
             (StepKind::Clear(_), Some(c)) => self.reset(n, step, &c, JobKind::Clear).await,
             (StepKind::Validate(_), Some(c)) => {
@@ -340,7 +346,13 @@ impl<'a> PipelineRun<'a> {
         }
     }
 
-    async fn sync(&mut self, n: usize, step: &Step, c: &Connection) -> Outcome {
+    async fn sync(
+        &mut self,
+        n: usize,
+        step: &Step,
+        c: &Connection,
+        validated_next: bool,
+    ) -> Outcome {
         let case = self.begin(n, "sync", Some(&c.name));
         let job = match self.client.trigger(&c.id, JobKind::Sync).await {
             Ok(Triggered::Started(job)) => {
@@ -424,8 +436,8 @@ impl<'a> PipelineRun<'a> {
         self.finish(case, Outcome::Passed, stats_line(&fin), Some(&fin));
         self.last_sync.insert(c.name.clone(), fin);
         match step.min_records {
-            Some(min) => self.validate(n, c, Some(min)).await,
-            None => Outcome::Passed,
+            Some(min) if !validated_next => self.validate(n, c, Some(min)).await,
+            _ => Outcome::Passed,
         }
     }
 
