@@ -1072,7 +1072,7 @@ async fn deadline_cancels_confirms_and_catches_a_replacement_job() {
     );
     assert_eq!(
         message(&r, "wait orders"),
-        "deadline of 5s passed with job 42 running; cancelled it, and it ended cancelled; \
+        "deadline of 5s passed with job 42 running; cancelled it; it ended cancelled; \
          a replacement sync job 43 appeared (pending), cancelled it"
     );
     assert_eq!(
@@ -1087,6 +1087,60 @@ async fn deadline_cancels_confirms_and_catches_a_replacement_job() {
             format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC"),
             format!("DELETE {PUB}/jobs/43"),
         ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn deadline_with_a_job_that_will_not_stop_is_reported() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    on(&server, "DELETE", &format!("{PUB}/jobs/42"), json(409, r#"{"status":409,"type":"https://reference.airbyte.com/reference/errors#state-conflict","title":"state-conflict","detail":"State conflict","data":{"message":"Job is not currently running"}}"#)).await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}]}}"#,
+                public_job(42, "running", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let s = Step {
+        timeout: Duration::from_secs(2),
+        ..sync("orders")
+    };
+    let r = run_steps(client(&server), vec![s]).await;
+    assert_eq!(
+        message(&r, "wait orders"),
+        "deadline of 2s passed with job 42 running; cancel failed: DELETE /jobs/42: HTTP 409: Job is not currently running; \
+         it is still running after 30s"
+    );
+    let polls = log(&server)
+        .await
+        .iter()
+        .filter(|l| *l == &format!("GET {PUB}/jobs/42"))
+        .count();
+    // 1 s, 2 s (deadline), then confirming at 3, 5, 9, 17, 25 and 32 s (the end of the window).
+    assert_eq!(polls, 8);
+    assert_eq!(
+        log(&server).await.last().unwrap(),
+        &format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC")
     );
 }
 

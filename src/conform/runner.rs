@@ -48,7 +48,7 @@ impl Default for RunnerConfig {
             first_poll: Duration::from_secs(1),
             poll_factor: 1.5,
             poll_cap: Duration::from_secs(30),
-            progress_every: Some(Duration::from_secs(10)),
+            progress_every: Some(Duration::from_secs(5)),
             cancel_confirm: Duration::from_secs(60),
             parallel: 4,
             clock: SystemTime::now,
@@ -647,7 +647,10 @@ impl<'a> PipelineRun<'a> {
             job.status
         );
         let mut status = match self.client.cancel(id).await {
-            Ok(j) => Some(j.status),
+            Ok(j) => {
+                msg.push_str("; cancelled it");
+                Some(j.status)
+            }
             Err(e) => {
                 msg.push_str(&format!("; cancel failed: {}", e.chain()));
                 None
@@ -656,7 +659,7 @@ impl<'a> PipelineRun<'a> {
         let confirm_until = Instant::now() + self.cfg.cancel_confirm;
         let mut interval = self.cfg.first_poll;
         while !status.is_some_and(JobStatus::is_terminal) && Instant::now() < confirm_until {
-            tokio::time::sleep(interval).await;
+            tokio::time::sleep(interval.min(confirm_until - Instant::now())).await;
             interval = interval.saturating_mul(2).min(self.cfg.poll_cap);
             match self.client.job(id).await {
                 Ok(j) => status = Some(j.status),
@@ -664,11 +667,9 @@ impl<'a> PipelineRun<'a> {
             }
         }
         match status {
-            Some(s) if s.is_terminal() => {
-                msg.push_str(&format!("; cancelled it, and it ended {s}"))
-            }
+            Some(s) if s.is_terminal() => msg.push_str(&format!("; it ended {s}")),
             Some(s) => msg.push_str(&format!(
-                "; cancelled it, but it is still {s} after {}",
+                "; it is still {s} after {}",
                 humantime::format_duration(self.cfg.cancel_confirm)
             )),
             None => msg.push_str("; could not confirm it ended"),
