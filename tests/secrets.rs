@@ -9,12 +9,9 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-/// Every spec this module renders: the example spec plus the valid fixtures.
+/// Every spec this module renders: the valid fixtures (`example.yaml` is the starter spec).
 fn specs() -> Vec<(String, String)> {
-    let mut out = vec![(
-        "example".to_string(),
-        std::fs::read_to_string(root().join("templates/airguard.yaml")).unwrap(),
-    )];
+    let mut out = Vec::new();
     let dir = root().join("fixtures/specs/valid");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -30,24 +27,16 @@ fn specs() -> Vec<(String, String)> {
     out
 }
 
-/// Load and validate a spec into a model. Falls back to [`standin::model`] while the spec
-/// validator does not build models yet.
+/// Load and validate a spec into a model; every fixture must be valid.
 fn model(name: &str, text: &str) -> Model {
     let mut files = airguard::diag::Files::new();
     let (model, diags) = airguard::spec::from_str(&mut files, &format!("{name}.yaml"), text);
-    if let Some(m) = model {
-        return m;
-    }
-    assert!(
-        !airguard::diag::has_errors(&diags),
-        "{name}: {}",
-        airguard::diag::render::human(&files, &diags, false)
-    );
-    let loaded = airguard::spec::load_str(&mut files, &format!("{name}.yaml"), text);
-    standin::model(
-        &format!("{name}.yaml"),
-        loaded.raw.expect("schema-valid spec"),
-    )
+    model.unwrap_or_else(|| {
+        panic!(
+            "{name}: {}",
+            airguard::diag::render::human(&files, &diags, false)
+        )
+    })
 }
 
 /// The artifacts this module owns: `airflow/values.yaml` and `secrets/*`.
@@ -500,134 +489,4 @@ fn golden_secrets_and_values() {
         assert_eq!(arts, again, "{name}: rendering is deterministic");
         insta::assert_snapshot!(format!("secrets-{name}"), render::stream(&arts));
     }
-}
-
-/// A stand-in for `spec::validate` while it is being written: converts a schema-valid raw spec
-/// into a model without semantic checks. Removed once the validator builds models.
-mod standin {
-    use airguard::spec::model::*;
-    use airguard::spec::raw::{self, RawSpec};
-    use std::collections::BTreeSet;
-
-    fn remote(k: &Option<String>) -> Option<RemoteRef> {
-        k.as_ref().map(|k| match k.split_once('#') {
-            Some((key, p)) => RemoteRef {
-                key: key.into(),
-                property: Some(p.into()),
-            },
-            None => RemoteRef {
-                key: k.clone(),
-                property: None,
-            },
-        })
-    }
-
-    fn no_egress() -> Egress {
-        Egress {
-            name: "x".into(),
-            cidrs: vec![],
-            except: vec![],
-            ports: vec![],
-            protocol: Protocol::Tcp,
-            reason: None,
-            origin: String::new(),
-        }
-    }
-
-    pub fn model(source: &str, r: RawSpec) -> Model {
-        let api = &r.airbyte.api;
-        let base_path = api.base_path.clone().unwrap_or_else(|| match api.flavour {
-            ApiFlavour::Public => "/api/public/v1".into(),
-            ApiFlavour::Config => "/api/v1".into(),
-        });
-        let (scheme, rest) = api.url.split_once("://").unwrap();
-        let hostport = rest.split('/').next().unwrap();
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), p.parse().unwrap()),
-            None => (
-                hostport.to_string(),
-                if scheme == "https" { 443 } else { 80 },
-            ),
-        };
-        let creds = r.secrets.airbyte.clone();
-        Model {
-            source: source.into(),
-            platform: r.platform.name.clone(),
-            airbyte: Airbyte {
-                namespace: r.airbyte.namespace.clone(),
-                release: r.airbyte.release.clone(),
-                chart: r.airbyte.chart,
-                chart_version: r.airbyte.chart_version.clone(),
-                ui: UiComponent::Server,
-                jobs_namespace: r
-                    .airbyte
-                    .jobs_namespace
-                    .clone()
-                    .unwrap_or(r.airbyte.namespace.clone()),
-                api: Api {
-                    url: api.url.trim_end_matches('/').into(),
-                    flavour: api.flavour,
-                    base_path,
-                    auth: api.auth,
-                    token_url: api
-                        .token_url
-                        .clone()
-                        .unwrap_or_else(|| "applications/token".into()),
-                    host,
-                    port,
-                },
-                secret_persistence: r.airbyte.secret_persistence,
-                egress: vec![],
-                registry_egress: vec![],
-                kubernetes_api: no_egress(),
-            },
-            airflow: Airflow {
-                namespace: r.airflow.namespace.clone(),
-                release: r.airflow.release.clone(),
-                executor: r.airflow.executor,
-                connection_id: r.airflow.connection_id.clone(),
-                callers: r.airflow.callers.iter().copied().collect::<BTreeSet<_>>(),
-                all_components: r.airflow.all_components,
-                pgbouncer: r.airflow.pgbouncer,
-                external_database: None,
-            },
-            ingress: None,
-            dns: Dns {
-                namespace: r.dns.namespace.clone(),
-                pod_labels: r.dns.pod_labels.clone(),
-                port: r.dns.port as u16,
-            },
-            secrets: Secrets {
-                store: Store {
-                    kind: r.secrets.store.kind,
-                    name: r.secrets.store.name.clone(),
-                    conditions: r.secrets.store.conditions.clone(),
-                    provider: r.secrets.store.provider.clone(),
-                },
-                refresh_interval: humantime::parse_duration(&r.secrets.refresh_interval).unwrap(),
-                refresh_policy: r.secrets.refresh_policy,
-                creation_policy: r.secrets.creation_policy,
-                deletion_policy: r.secrets.deletion_policy,
-                airbyte_client_id: creds.as_ref().and_then(|c| remote(&c.client_id)),
-                airbyte_client_secret: creds.as_ref().and_then(|c| remote(&c.client_secret)),
-                airbyte_token: creds.as_ref().and_then(|c| remote(&c.token)),
-                postgres_password: r
-                    .secrets
-                    .postgres
-                    .as_ref()
-                    .and_then(|p| remote(&Some(p.password.clone()))),
-                minio_user: r.secrets.minio.as_ref().and_then(|m| remote(&m.user)),
-                minio_password: r
-                    .secrets
-                    .minio
-                    .as_ref()
-                    .and_then(|m| remote(&Some(m.password.clone()))),
-            },
-            connections: vec![],
-            pipelines: vec![],
-        }
-    }
-
-    #[allow(dead_code)]
-    fn _uses(_: raw::Executor) {}
 }
