@@ -679,6 +679,12 @@ fn airbyte_side(model: &Model) -> Vec<ExternalSecretCtx> {
     }
     if let Some(p) = &s.minio_password {
         config.data.push(data(keys.minio_secret_access_key, p));
+        if s.minio_user.is_none() {
+            config.comment.push(format!(
+                "secrets.minio.user is not set: the chart also reads {} from this Secret.",
+                keys.minio_access_key_id
+            ));
+        }
     }
     if !config.data.is_empty() {
         out.push(config);
