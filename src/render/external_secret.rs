@@ -1276,6 +1276,56 @@ mod tests {
         );
     }
 
+    fn starter() -> Model {
+        let mut files = crate::diag::Files::new();
+        let text = include_str!("../../templates/airguard.yaml");
+        let (m, diags) = crate::spec::from_str(&mut files, "airguard.yaml", text);
+        m.unwrap_or_else(|| panic!("{diags:?}"))
+    }
+
+    fn rendered(path: &str) -> String {
+        render(&starter())
+            .unwrap()
+            .into_iter()
+            .find(|a| a.path == path)
+            .unwrap()
+            .content
+    }
+
+    #[test]
+    fn self_check_accepts_what_render_writes() {
+        let m = starter();
+        for a in render(&m).unwrap() {
+            typed::check_file(&a.content, &m).unwrap_or_else(|e| panic!("{}: {e}", a.path));
+        }
+    }
+
+    #[test]
+    fn self_check_rejects_broken_objects() {
+        let m = starter();
+        let es = rendered("secrets/airflow.yaml");
+        let cases = [
+            es.replace("deletionPolicy: Retain", "deletionPolicy: Delete")
+                .replace("creationPolicy: Owner", "creationPolicy: Merge"),
+            es.replace("refreshInterval: \"1h0m0s\"", "refreshInterval: \"1h\""),
+            es.replace("{{ .client_id }}", "{{ .clientid }}"),
+            es.replace(
+                "  refreshPolicy: Periodic",
+                "  refreshPolicy: Periodic\n  unknownField: 1",
+            ),
+        ];
+        for (i, c) in cases.iter().enumerate() {
+            assert_ne!(c, &es, "case {i} changed nothing");
+            assert!(typed::check_file(c, &m).is_err(), "case {i} accepted");
+        }
+        let store = rendered("secrets/cluster-secret-store.yaml");
+        let no_ns = store.replace("          role: external-secrets\n", "          role: external-secrets\n          serviceAccountRef:\n            name: eso\n");
+        assert_ne!(no_ns, store);
+        assert!(typed::check_file(&no_ns, &m)
+            .unwrap_err()
+            .contains("no namespace"));
+    }
+
     #[test]
     fn documents_split_on_separator_lines() {
         let docs = typed::documents("# h\n---\na: 1\n---\n# c\nb: 2\n");

@@ -30,8 +30,10 @@ pub fn executor_name(e: Executor) -> &'static str {
 }
 
 /// Where a caller's env goes in the chart values: `(top-level key, sub-key)`.
-/// Task workers are `workers.celery` (Celery) or `workers.kubernetes` (the KubernetesExecutor
-/// pod template); with LocalExecutor tasks run inside the scheduler.
+/// Task workers are `workers.celery` (Celery) or `workers.kubernetes` (chart 1.21
+/// `values.schema.json`: "Add additional env vars to the pods created with pod-template-file",
+/// i.e. KubernetesExecutor task pods); with LocalExecutor tasks run inside the scheduler.
+/// `workers.env` is deprecated in 1.21 and never used.
 pub fn env_location(
     executor: Executor,
     c: AirflowComponent,
@@ -314,5 +316,90 @@ pub mod typed {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starter() -> Model {
+        let mut files = crate::diag::Files::new();
+        let (m, diags) = crate::spec::from_str(
+            &mut files,
+            "airguard.yaml",
+            include_str!("../../templates/airguard.yaml"),
+        );
+        m.unwrap_or_else(|| panic!("{diags:?}"))
+    }
+
+    #[test]
+    fn workers_env_follows_the_executor() {
+        use AirflowComponent as C;
+        assert_eq!(
+            env_location(Executor::Celery, C::Worker),
+            ("workers", Some("celery"))
+        );
+        assert_eq!(
+            env_location(Executor::Kubernetes, C::Worker),
+            ("workers", Some("kubernetes"))
+        );
+        assert_eq!(
+            env_location(Executor::Local, C::Worker),
+            ("scheduler", None)
+        );
+        assert_eq!(
+            env_location(Executor::Kubernetes, C::ApiServer),
+            ("apiServer", None)
+        );
+        assert_eq!(
+            env_location(Executor::Celery, C::DagProcessor),
+            ("dagProcessor", None)
+        );
+    }
+
+    #[test]
+    fn starter_values_give_the_connection_to_callers_only() {
+        let a = render(&starter()).expect("renders");
+        assert_eq!(a.path, PATH);
+        let v: typed::Values = serde_saphyr::from_str(&a.content).expect("parses");
+        assert_eq!(v.executor, "CeleryExecutor");
+        assert!(
+            v.secret.is_none()
+                && v.env.is_none()
+                && v.scheduler.is_none()
+                && v.api_server.is_none()
+        );
+        let worker = v
+            .workers
+            .and_then(|w| w.celery)
+            .expect("celery workers get env");
+        let conn = worker
+            .env
+            .iter()
+            .find(|e| e.name == "AIRFLOW_CONN_AIRBYTE_DEFAULT")
+            .expect("connection env");
+        let r = &conn
+            .value_from
+            .as_ref()
+            .expect("from a Secret")
+            .secret_key_ref;
+        assert_eq!(
+            (r.name.as_str(), r.key.as_str()),
+            (AIRFLOW_SECRET_NAME, "AIRFLOW_CONN_AIRBYTE_DEFAULT")
+        );
+        assert!(v.triggerer.is_some());
+    }
+
+    #[test]
+    fn self_check_rejects_unknown_keys_and_chart_policies() {
+        let ok = "executor: CeleryExecutor\nnetworkPolicies:\n  enabled: false\n";
+        assert!(typed::check(ok).is_ok());
+        assert!(
+            typed::check("executor: CeleryExecutor\nnetworkPolicies:\n  enabled: true\n").is_err()
+        );
+        assert!(typed::check(&format!("{ok}webserver:\n  env: []\n")).is_err());
+        let both = format!("{ok}triggerer:\n  env:\n  - name: X\n    value: a\n    valueFrom:\n      secretKeyRef: {{name: s, key: k}}\n");
+        assert!(typed::check(&both).is_err());
     }
 }
