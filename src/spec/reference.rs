@@ -74,7 +74,7 @@ fn describe_type(root: &Value, v: &Value) -> String {
         Some(Value::String(s)) if s == "object" && t.get("properties").is_none() => {
             "map of string".into()
         }
-        Some(Value::String(s)) => s.replace("integer", "integer").clone(),
+        Some(Value::String(s)) => s.clone(),
         Some(Value::Array(a)) => a
             .iter()
             .filter_map(Value::as_str)
