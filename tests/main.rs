@@ -13,3 +13,6 @@ mod props;
 mod spec;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
+
+/// ESO objects and Airflow Helm values against the upstream CRDs and chart schema; goldens.
+mod secrets;
