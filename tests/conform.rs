@@ -1524,6 +1524,89 @@ async fn connection_check_and_health_steps() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn pipelines_sharing_a_connection_run_in_spec_order_others_concurrently() {
+    let server = MockServer::start().await;
+    for (conn, id) in [(ORDERS, 60), (CUSTOMERS, 61)] {
+        Mock::given(method("POST"))
+            .and(path(format!("{PUB}/jobs")))
+            .and(body_json(
+                serde_json::json!({"connectionId": conn, "jobType": "sync"}),
+            ))
+            .respond_with(json(200, &public_job(id, "pending", "sync", conn)))
+            .mount(&server)
+            .await;
+        on_n(
+            &server,
+            "GET",
+            &format!("{PUB}/jobs/{id}"),
+            1,
+            json(200, &public_job(id, "running", "sync", conn)),
+        )
+        .await;
+        on(
+            &server,
+            "GET",
+            &format!("{PUB}/jobs/{id}"),
+            json(200, &public_job(id, "succeeded", "sync", conn)),
+        )
+        .await;
+    }
+    let pipelines = vec![
+        Pipeline {
+            name: "first".into(),
+            steps: vec![sync("orders")],
+        },
+        Pipeline {
+            name: "independent".into(),
+            steps: vec![sync("customers")],
+        },
+        Pipeline {
+            name: "second".into(),
+            steps: vec![sync("orders")],
+        },
+    ];
+    let cfg = RunnerConfig {
+        parallel: 3,
+        ..runner_cfg()
+    };
+    let r = runner::run(client(&server), &connections(), &pipelines, &cfg).await;
+    assert!(r.passed());
+    let reqs = server.received_requests().await.unwrap();
+    let seen: Vec<String> = reqs
+        .iter()
+        .map(|q| match q.body.is_empty() {
+            true => format!("{} {}", q.method, q.url.path()),
+            false => format!(
+                "{} {} {}",
+                q.method,
+                q.url.path(),
+                String::from_utf8_lossy(&q.body)
+            ),
+        })
+        .collect();
+    let post = |c: &str| format!(r#"POST {PUB}/jobs {{"connectionId":"{c}","jobType":"sync"}}"#);
+    let pos = |s: &str, from: usize| {
+        from + seen[from..]
+            .iter()
+            .position(|x| x == s)
+            .unwrap_or_else(|| panic!("{s} in {seen:#?}"))
+    };
+    let first_post = pos(&post(ORDERS), 0);
+    let first_done = pos(
+        &format!("GET {PUB}/jobs/60"),
+        pos(&format!("GET {PUB}/jobs/60"), 0) + 1,
+    );
+    let second_post = pos(&post(ORDERS), first_post + 1);
+    assert!(
+        second_post > first_done,
+        "the second orders pipeline waited: {seen:#?}"
+    );
+    // The independent pipeline did not wait for the first.
+    assert!(pos(&post(CUSTOMERS), 0) < first_done, "{seen:#?}");
+    assert_eq!(seen.len(), 8);
+}
+
 // ---- Config API flavour -------------------------------------------------------------------------
 
 fn config_job(id: i64, status: &str, config_type: &str, attempts: &str) -> String {

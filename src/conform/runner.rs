@@ -5,9 +5,9 @@
 //! `sync` → `wait` → `stats` (→ `validate` when the step has a `min-records`, its own or the
 //! connection's, and the next step is not an explicit `validate` of it); `reset`/`clear` →
 //! `wait`; `validate`. Steps of a pipeline run in order; `after:` skips a step unless the last
-//! step on the named connection passed, `when:` skips it unless its condition holds. Pipelines
-//! run concurrently, at most [`RunnerConfig::parallel`] at a time, and are reported in spec
-//! order.
+//! step on the named connection passed, `when:` skips it unless its condition holds. Independent
+//! pipelines run concurrently, at most [`RunnerConfig::parallel`] at a time; pipelines that
+//! touch a common connection run one after the other in spec order. Reports keep spec order.
 //!
 //! The runner fails closed: a job that ends in anything but `succeeded`, an unknown status, a
 //! job of the wrong type, a missing record count where a minimum is set, or a deadline all fail
@@ -70,8 +70,27 @@ pub async fn run(
             .collect(),
     );
     let limit = Arc::new(tokio::sync::Semaphore::new(cfg.parallel.max(1)));
+    // Pipelines that touch the same connection are not independent (a reset cancels a running
+    // sync; a conditional step reads the last sync): they run one after the other, in spec
+    // order. Each waits for the latest earlier pipeline on each of its connections.
+    let mut done_tx = Vec::with_capacity(pipelines.len());
+    let mut done_rx = Vec::with_capacity(pipelines.len());
+    for _ in pipelines {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        done_tx.push(tx);
+        done_rx.push(rx);
+    }
+    let mut last_on: HashMap<&str, usize> = HashMap::new();
     let mut set = tokio::task::JoinSet::new();
-    for (i, p) in pipelines.iter().enumerate() {
+    for ((i, p), done) in pipelines.iter().enumerate().zip(done_tx) {
+        let mut waits: Vec<tokio::sync::watch::Receiver<bool>> = Vec::new();
+        for conn in p.steps.iter().filter_map(|s| s.kind.connection()) {
+            if let Some(j) = last_on.insert(conn, i) {
+                if j != i {
+                    waits.push(done_rx[j].clone());
+                }
+            }
+        }
         let (client, connections, limit, cfg, p) = (
             client.clone(),
             connections.clone(),
@@ -80,6 +99,10 @@ pub async fn run(
             p.clone(),
         );
         set.spawn(async move {
+            for mut w in waits {
+                // An error means the sender is gone, i.e. that pipeline ended (even by panic).
+                let _ = w.wait_for(|d| *d).await;
+            }
             let _permit = limit
                 .acquire_owned()
                 .await
@@ -94,7 +117,9 @@ pub async fn run(
                 last_sync: HashMap::new(),
                 previous: None,
             };
-            (i, runner.run(&p.steps).await)
+            let report = runner.run(&p.steps).await;
+            let _ = done.send(true);
+            (i, report)
         });
     }
     let mut results: Vec<(usize, PipelineReport)> = Vec::with_capacity(pipelines.len());

@@ -98,6 +98,24 @@ impl Credentials {
         })
     }
 
+    /// The same credentials with `token_url` set (client credentials only).
+    pub fn with_token_url(self, url: &str) -> Self {
+        match self {
+            Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+                body,
+                ..
+            } => Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+                token_url: url.to_string(),
+                body,
+            },
+            other => other,
+        }
+    }
+
     /// Short name of the auth kind, for logs.
     pub fn kind(&self) -> &'static str {
         match self {
