@@ -358,7 +358,9 @@ impl Client {
         let req = match self.flavour {
             ApiFlavour::Public => {
                 let mut q = format!("/jobs?connectionId={connection_id}&limit={limit}");
-                if let Some(k) = filter.kind {
+                // Reset and clear requests both create `reset` jobs (and older servers call some
+                // `clear`), so those are filtered here rather than by the server.
+                if let Some(k @ (JobKind::Sync | JobKind::Refresh)) = filter.kind {
                     q.push_str(&format!("&jobType={k}"));
                 }
                 if let Some(s) = filter.status {
