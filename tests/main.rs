@@ -14,3 +14,5 @@ mod util;
 
 /// ESO objects and Airflow Helm values against the upstream CRDs and chart schema; goldens.
 mod secrets;
+/// Rendering: golden snapshots of every artifact per valid fixture; byte stability.
+mod render;
