@@ -11,7 +11,10 @@ use serde::Serialize;
 use std::sync::LazyLock;
 
 /// Every template, by name. Add new templates here.
-const TEMPLATES: &[(&str, &str)] = &[];
+const TEMPLATES: &[(&str, &str)] = &[(
+    super::network_policy::TEMPLATE,
+    include_str!("../../templates/networkpolicy.yaml.j2"),
+)];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();

@@ -7,6 +7,8 @@
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
 mod env;
+pub mod network_policy;
+pub mod typed;
 
 use crate::spec::Model;
 
@@ -52,6 +54,7 @@ pub fn header(model: &Model) -> String {
 /// Render every artifact for a model, sorted by path.
 pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let mut out: Vec<Artifact> = Vec::new();
+    out.extend(network_policy::render(model)?);
     out.push(kustomization(model, &out));
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
