@@ -15,7 +15,7 @@ use super::{env, typed, Artifact, RenderError};
 use crate::spec::model::{Model, Protocol};
 use crate::topology::{Endpoint, Flow, FlowPort, Target, Topology};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The template that renders one namespace's policies.
 pub const TEMPLATE: &str = "networkpolicy.yaml.j2";
@@ -217,10 +217,17 @@ fn one_line(s: &str) -> String {
 }
 
 /// A peer key: an endpoint, or the external networks of one flow.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum Peer {
     Endpoint(String),
     External(String),
+}
+
+struct PeerGroup<'a> {
+    key: Peer,
+    flow: &'a Flow,
+    ports: Option<Vec<FlowPort>>,
+    ids: Vec<String>,
 }
 
 /// Merge flows into rules: flows to the same peer share it (ports merged), and peers with the
@@ -231,18 +238,16 @@ fn rules(
     flows: &[&Flow],
     peer_of: impl Fn(&Flow) -> Peer,
 ) -> Vec<RuleCtx> {
-    // (peer, ports (None = all), flow ids)
-    let mut by_peer: Vec<(Peer, &Flow, Option<Vec<FlowPort>>, Vec<String>)> = Vec::new();
+    // Peers in first-flow order, each with its merged ports (None = every port) and flow ids.
+    let mut groups: Vec<PeerGroup> = Vec::new();
+    let mut index: HashMap<Peer, usize> = HashMap::new();
     for f in flows {
         let key = peer_of(f);
-        let ports = if f.ports.is_empty() {
-            None
-        } else {
-            Some(f.ports.clone())
-        };
-        match by_peer.iter_mut().find(|(k, ..)| *k == key) {
-            Some((_, _, existing, ids)) => {
-                *existing = match (existing.take(), ports) {
+        let ports = (!f.ports.is_empty()).then(|| f.ports.clone());
+        match index.get(&key) {
+            Some(&i) => {
+                let g = &mut groups[i];
+                g.ports = match (g.ports.take(), ports) {
                     (Some(mut a), Some(b)) => {
                         a.extend(b);
                         a.sort();
@@ -251,33 +256,41 @@ fn rules(
                     }
                     _ => None,
                 };
-                ids.push(f.id.clone());
-            }
-            None => by_peer.push((key, f, ports, vec![f.id.clone()])),
-        }
-    }
-    let mut rules: Vec<(Option<Vec<FlowPort>>, RuleCtx)> = Vec::new();
-    for (key, flow, ports, ids) in by_peer {
-        let peers = peers(topo, policy, &key, flow);
-        match rules.iter_mut().find(|(p, _)| *p == ports) {
-            Some((_, rule)) => {
-                rule.peers.extend(peers);
-                rule.flows.extend(ids);
+                g.ids.push(f.id.clone());
             }
             None => {
-                let port_ctx = ports.iter().flatten().map(port_ctx).collect();
-                rules.push((
+                index.insert(key.clone(), groups.len());
+                groups.push(PeerGroup {
+                    key,
+                    flow: f,
                     ports,
-                    RuleCtx {
-                        flows: ids,
-                        peers,
-                        ports: port_ctx,
-                    },
-                ));
+                    ids: vec![f.id.clone()],
+                });
             }
         }
     }
-    rules.into_iter().map(|(_, r)| r).collect()
+    // Peers with the same ports share a rule, in first-peer order.
+    let mut rules: Vec<RuleCtx> = Vec::new();
+    let mut by_ports: HashMap<Option<Vec<FlowPort>>, usize> = HashMap::new();
+    for g in groups {
+        let peers = peers(topo, policy, &g.key, g.flow);
+        match by_ports.get(&g.ports) {
+            Some(&i) => {
+                rules[i].peers.extend(peers);
+                rules[i].flows.extend(g.ids);
+            }
+            None => {
+                let ports = g.ports.iter().flatten().map(port_ctx).collect();
+                by_ports.insert(g.ports, rules.len());
+                rules.push(RuleCtx {
+                    flows: g.ids,
+                    peers,
+                    ports,
+                });
+            }
+        }
+    }
+    rules
 }
 
 fn port_ctx(p: &FlowPort) -> PortCtx {
