@@ -654,9 +654,16 @@ fn airflow(model: &Model, b: &mut Builder) {
     if af.executor == Executor::Kubernetes {
         // The scheduler launches task pods and the api-server reads running pods' logs through
         // the Kubernetes API.
-        let api = &model.airbyte.kubernetes_api;
-        for c in ["scheduler", "api-server"] {
-            b.egress(&af_id(c), "kubernetes-api", &named(api, "kubernetes-api"));
+        for (c, why) in [
+            ("scheduler", "launches task pods"),
+            ("api-server", "reads task pod logs"),
+        ] {
+            let mut api = named(&model.airbyte.kubernetes_api, "kubernetes-api");
+            api.origin = format!(
+                "{CHART}: KubernetesExecutor {c} {why} (endpoint {})",
+                api.origin
+            );
+            b.egress(&af_id(c), "kubernetes-api", &api);
         }
     }
     // Components that call the Airbyte API.

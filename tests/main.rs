@@ -5,6 +5,8 @@
 mod cli;
 /// Generated files (schema, diagnostics reference) are committed and fresh.
 mod generated;
+/// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.
+mod netpol;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.
 mod spec;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.

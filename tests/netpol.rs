@@ -1,0 +1,440 @@
+//! NetworkPolicy rendering: golden snapshots per spec variant, validation against the strict
+//! upstream Kubernetes JSON Schema, and exactness against the topology (every declared flow is
+//! allowed at both owned ends, and every allowed peer/port is a declared flow).
+//!
+//! Variants start from the example spec (`templates/airguard.yaml`) and edit the model, so each
+//! snapshot differs from the example only in what the variant is about.
+
+use airguard::diag::Files;
+use airguard::render::network_policy::{self, policy_name, FLOWS_ANNOTATION};
+use airguard::render::Artifact;
+use airguard::spec::model::{
+    AirflowComponent, ChartProfile, Egress, Executor, Model, PortRange, Protocol,
+    SecretPersistence, UiComponent,
+};
+use airguard::topology::{Target, Topology};
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The example spec every variant starts from.
+fn example() -> Model {
+    let text =
+        std::fs::read_to_string(crate::util::root().join("templates/airguard.yaml")).unwrap();
+    let (model, diags) = airguard::spec::from_str(&mut Files::new(), "airguard.yaml", &text);
+    model.unwrap_or_else(|| panic!("example spec is valid: {diags:?}"))
+}
+
+fn v1_webapp() -> Model {
+    let mut m = example();
+    m.airbyte.chart = ChartProfile::V1;
+    m.airbyte.chart_version = Some("1.5.1".into());
+    m.airbyte.ui = UiComponent::Webapp;
+    m
+}
+
+fn openshift_dns() -> Model {
+    let mut m = example();
+    m.dns.namespace = "openshift-dns".into();
+    m.dns.pod_labels = BTreeMap::from([(
+        "dns.operator.openshift.io/daemonset-dns".to_string(),
+        "default".to_string(),
+    )]);
+    m.dns.port = 5353;
+    m
+}
+
+/// KubernetesExecutor, PgBouncer in front of an external database, a separate jobs namespace,
+/// secrets outside the DB, an `except` block, a port range, UDP egress, the Airflow UI behind the
+/// ingress, and more callers.
+fn kubernetes_executor() -> Model {
+    let mut m = example();
+    m.airflow.executor = Executor::Kubernetes;
+    m.airflow.pgbouncer = true;
+    m.airflow.external_database = Some(Egress {
+        name: "metadata-db".into(),
+        cidrs: vec!["10.40.1.0/24".parse().unwrap()],
+        except: vec![],
+        ports: vec![PortRange::single(5432)],
+        protocol: Protocol::Tcp,
+        reason: None,
+        origin: "/airflow/external-database".into(),
+    });
+    m.airflow.callers = [AirflowComponent::Worker, AirflowComponent::ApiServer].into();
+    m.airbyte.jobs_namespace = "airbyte-jobs".into();
+    m.airbyte.secret_persistence = SecretPersistence::External;
+    m.airbyte.egress[0].except = vec!["10.20.128.0/17".parse().unwrap()];
+    m.airbyte.egress[1].ports = vec![PortRange {
+        start: 8000,
+        end: 8010,
+    }];
+    m.airbyte.egress.push(Egress {
+        name: "syslog".into(),
+        cidrs: vec!["192.0.2.10/32".parse().unwrap()],
+        except: vec![],
+        ports: vec![PortRange::single(514)],
+        protocol: Protocol::Udp,
+        reason: None,
+        origin: "/airbyte/egress/2".into(),
+    });
+    m.ingress.as_mut().unwrap().airflow_ui = true;
+    m
+}
+
+fn local_executor_without_ingress() -> Model {
+    let mut m = example();
+    m.airflow.executor = Executor::Local;
+    m.ingress = None;
+    m
+}
+
+fn variants() -> Vec<(&'static str, Model)> {
+    vec![
+        ("example", example()),
+        ("v1-webapp", v1_webapp()),
+        ("openshift-dns", openshift_dns()),
+        ("kubernetes-executor", kubernetes_executor()),
+        ("local-executor", local_executor_without_ingress()),
+    ]
+}
+
+fn render(m: &Model) -> Vec<Artifact> {
+    network_policy::render(m).expect("renders")
+}
+
+fn docs(a: &Artifact) -> Vec<serde_json::Value> {
+    serde_saphyr::from_multiple(&a.content).expect("rendered YAML parses")
+}
+
+#[test]
+fn golden_policies_per_variant() {
+    for (name, m) in variants() {
+        let out = render(&m);
+        insta::assert_snapshot!(name, airguard::render::stream(&out));
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for (_, m) in variants() {
+        assert_eq!(render(&m), render(&m));
+    }
+}
+
+/// Serves `_definitions.json` to the validator for the schema's `/api/_definitions.json` refs.
+struct Definitions(serde_json::Value);
+
+impl jsonschema::Retrieve for Definitions {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+        if uri.as_str() == "https://kubernetes.io/api/_definitions.json" {
+            Ok(self.0.clone())
+        } else {
+            Err(format!("unexpected schema reference {uri}").into())
+        }
+    }
+}
+
+fn strict_validator() -> jsonschema::Validator {
+    let dir = "kubernetes/kubernetes-validate-v1.37.0-local-strict";
+    let read = |f: &str| -> serde_json::Value {
+        let p = crate::util::reference(&format!("{dir}/{f}"));
+        serde_json::from_str(
+            &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+        )
+        .unwrap()
+    };
+    jsonschema::options()
+        .with_retriever(Definitions(read("_definitions.json")))
+        .build(&read("networkpolicy-networking-v1.json"))
+        .expect("the upstream schema compiles")
+}
+
+#[test]
+fn policies_validate_against_the_strict_upstream_schema() {
+    let validator = strict_validator();
+    let mut checked = 0;
+    for (name, m) in variants() {
+        for a in render(&m) {
+            for doc in docs(&a) {
+                let errors: Vec<String> = validator
+                    .iter_errors(&doc)
+                    .map(|e| format!("{} at {}", e, e.instance_path()))
+                    .collect();
+                assert!(errors.is_empty(), "{name} {}: {errors:#?}", a.path);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "checked only {checked} documents");
+}
+
+#[test]
+fn the_strict_schema_rejects_an_unknown_field() {
+    // Guard against a validator that silently accepts everything (e.g. unresolved refs).
+    let validator = strict_validator();
+    let a = &render(&example())[0];
+    let mut doc = docs(a).remove(1);
+    doc["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabel"] = serde_json::json!({});
+    assert!(!validator.is_valid(&doc));
+}
+
+#[test]
+fn each_file_starts_with_a_default_deny() {
+    for (name, m) in variants() {
+        let topo = Topology::from_model(&m);
+        let out = render(&m);
+        let namespaces: Vec<String> = topo.owned_namespaces();
+        let paths: Vec<String> = namespaces
+            .iter()
+            .map(|ns| network_policy::path_for(ns))
+            .collect();
+        assert_eq!(
+            out.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
+            paths,
+            "{name}"
+        );
+        for a in &out {
+            let first: NetworkPolicy = serde_saphyr::from_multiple(&a.content).unwrap().remove(0);
+            let spec = first.spec.unwrap();
+            assert_eq!(
+                first.metadata.name.as_deref(),
+                Some(network_policy::DEFAULT_DENY)
+            );
+            assert_eq!(spec.pod_selector, Some(Default::default()));
+            assert_eq!(spec.policy_types.unwrap(), ["Ingress", "Egress"]);
+            assert!(spec.ingress.is_none() && spec.egress.is_none());
+        }
+    }
+}
+
+/// One allowed (policy, direction, peer, port) combination, as comparable text.
+type Grant = (String, &'static str, String, String);
+
+fn peer_text(p: &NetworkPolicyPeer) -> String {
+    if let Some(b) = &p.ip_block {
+        return format!(
+            "cidr {} except {:?}",
+            b.cidr,
+            b.except.clone().unwrap_or_default()
+        );
+    }
+    let ns = p
+        .namespace_selector
+        .as_ref()
+        .map(|s| format!("{:?}", s.match_labels.clone().unwrap_or_default()));
+    let pods = p
+        .pod_selector
+        .as_ref()
+        .map(|s| format!("{:?}", s.match_labels.clone().unwrap_or_default()));
+    format!("ns {ns:?} pods {pods:?}")
+}
+
+fn port_text(p: &NetworkPolicyPort) -> String {
+    let port = match &p.port {
+        Some(IntOrString::Int(n)) => *n,
+        other => panic!("only numeric ports are rendered, got {other:?}"),
+    };
+    let end = p.end_port.unwrap_or(port);
+    format!("{} {port}-{end}", p.protocol.as_deref().unwrap_or("TCP"))
+}
+
+/// What the rendered policies allow, as grants.
+fn rendered_grants(out: &[Artifact]) -> BTreeSet<Grant> {
+    let mut grants = BTreeSet::new();
+    for a in out {
+        let policies: Vec<NetworkPolicy> = serde_saphyr::from_multiple(&a.content).unwrap();
+        for np in policies {
+            let name = format!(
+                "{}/{}",
+                np.metadata.namespace.unwrap(),
+                np.metadata.name.unwrap()
+            );
+            let spec = np.spec.unwrap();
+            let rules = spec
+                .ingress
+                .iter()
+                .flatten()
+                .map(|r| ("ingress", r.from.clone(), r.ports.clone()))
+                .chain(
+                    spec.egress
+                        .iter()
+                        .flatten()
+                        .map(|r| ("egress", r.to.clone(), r.ports.clone())),
+                );
+            for (dir, peers, ports) in rules {
+                let peers = peers.expect("every rule names its peers");
+                let ports: Vec<String> = match ports {
+                    Some(p) if !p.is_empty() => p.iter().map(port_text).collect(),
+                    _ => vec!["all".to_string()],
+                };
+                for peer in &peers {
+                    for port in &ports {
+                        grants.insert((name.clone(), dir, peer_text(peer), port.clone()));
+                    }
+                }
+            }
+        }
+    }
+    grants
+}
+
+/// What the topology says must be allowed, as grants, built independently of the renderer.
+fn declared_grants(topo: &Topology) -> BTreeSet<Grant> {
+    let selector_peer = |policy_ns: &str, id: &str| -> Vec<String> {
+        let e = topo.endpoint(id).unwrap();
+        let ns = (e.namespace != policy_ns).then(|| {
+            format!(
+                "{:?}",
+                BTreeMap::from([(
+                    "kubernetes.io/metadata.name".to_string(),
+                    e.namespace.clone()
+                )])
+            )
+        });
+        vec![format!(
+            "ns {ns:?} pods {:?}",
+            Some(format!("{:?}", e.labels))
+        )]
+    };
+    let mut grants = BTreeSet::new();
+    for f in &topo.flows {
+        let ports: Vec<String> = if f.ports.is_empty() {
+            vec!["all".into()]
+        } else {
+            f.ports
+                .iter()
+                .map(|p| {
+                    let proto = match p.protocol {
+                        Protocol::Tcp => "TCP",
+                        Protocol::Udp => "UDP",
+                        Protocol::Sctp => "SCTP",
+                    };
+                    format!("{proto} {}-{}", p.range.start, p.range.end)
+                })
+                .collect()
+        };
+        let from = topo.endpoint(&f.from).unwrap();
+        if from.owned {
+            let policy = format!("{}/{}", from.namespace, policy_name(from));
+            let peers = match &f.to {
+                Target::Endpoint(id) => selector_peer(&from.namespace, id),
+                Target::External(ext) => ext
+                    .cidrs
+                    .iter()
+                    .map(|c| {
+                        let except: Vec<String> = ext
+                            .except
+                            .iter()
+                            .filter(|x| c.contains(*x) && *x != c)
+                            .map(|x| x.to_string())
+                            .collect();
+                        format!("cidr {c} except {except:?}")
+                    })
+                    .collect(),
+            };
+            for peer in &peers {
+                for port in &ports {
+                    grants.insert((policy.clone(), "egress", peer.clone(), port.clone()));
+                }
+            }
+        }
+        if let Target::Endpoint(to) = &f.to {
+            let to = topo.endpoint(to).unwrap();
+            if to.owned {
+                let policy = format!("{}/{}", to.namespace, policy_name(to));
+                for peer in selector_peer(&to.namespace, &f.from) {
+                    for port in &ports {
+                        grants.insert((policy.clone(), "ingress", peer.clone(), port.clone()));
+                    }
+                }
+            }
+        }
+    }
+    grants
+}
+
+#[test]
+fn rendered_rules_allow_exactly_the_declared_flows() {
+    for (name, m) in variants() {
+        let topo = Topology::from_model(&m);
+        let rendered = rendered_grants(&render(&m));
+        let declared = declared_grants(&topo);
+        let missing: Vec<_> = declared.difference(&rendered).collect();
+        let extra: Vec<_> = rendered.difference(&declared).collect();
+        assert!(
+            missing.is_empty(),
+            "{name}: declared but not allowed: {missing:#?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "{name}: allowed but not declared: {extra:#?}"
+        );
+    }
+}
+
+#[test]
+fn every_flow_is_traced_by_annotation_at_each_owned_end() {
+    for (name, m) in variants() {
+        let topo = Topology::from_model(&m);
+        let mut traced: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for a in render(&m) {
+            for np in serde_saphyr::from_multiple::<NetworkPolicy>(&a.content).unwrap() {
+                let ann = np.metadata.annotations.unwrap_or_default();
+                let Some(lines) = ann.get(FLOWS_ANNOTATION) else {
+                    continue;
+                };
+                for line in lines.lines() {
+                    let (id, origin) = line.split_once(": ").expect("`<id>: <origin>` lines");
+                    let flow = topo.flows.iter().find(|f| f.id == id);
+                    let flow = flow
+                        .unwrap_or_else(|| panic!("{name}: annotation names unknown flow {id}"));
+                    assert_eq!(flow.origin, origin, "{name}: {id}");
+                    traced
+                        .entry(id.to_string())
+                        .or_default()
+                        .insert(np.metadata.name.clone().unwrap());
+                }
+            }
+        }
+        for f in &topo.flows {
+            let mut want = BTreeSet::new();
+            let from = topo.endpoint(&f.from).unwrap();
+            if from.owned {
+                want.insert(policy_name(from));
+            }
+            if let Target::Endpoint(to) = &f.to {
+                let to = topo.endpoint(to).unwrap();
+                if to.owned {
+                    want.insert(policy_name(to));
+                }
+            }
+            assert_eq!(
+                traced.get(&f.id).cloned().unwrap_or_default(),
+                want,
+                "{name}: {}",
+                f.id
+            );
+        }
+    }
+}
+
+#[test]
+fn dns_egress_goes_to_the_dns_pods_only() {
+    let m = openshift_dns();
+    let out = render(&m);
+    let text: String = out.iter().map(|a| a.content.as_str()).collect();
+    assert!(text.contains("kubernetes.io/metadata.name: openshift-dns"));
+    assert!(text.contains("port: 5353"));
+    assert!(!text.contains("port: 53\n"), "no leftover kube-dns port");
+    for g in rendered_grants(&out) {
+        if g.3.ends_with(" 5353-5353") {
+            assert!(
+                g.2.contains("openshift-dns") && g.2.contains("daemonset-dns"),
+                "{g:?}"
+            );
+        }
+    }
+}
