@@ -137,7 +137,13 @@ impl jsonschema::Retrieve for Definitions {
     }
 }
 
-fn strict_validator() -> jsonschema::Validator {
+/// The compiled strict NetworkPolicy schema, shared by every test (compiling it is slow).
+fn strict_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(compile_strict_validator)
+}
+
+fn compile_strict_validator() -> jsonschema::Validator {
     let dir = "kubernetes/kubernetes-validate-v1.37.0-local-strict";
     let read = |f: &str| -> serde_json::Value {
         let p = crate::util::reference(&format!("{dir}/{f}"));
@@ -435,6 +441,135 @@ fn dns_egress_goes_to_the_dns_pods_only() {
                 g.2.contains("openshift-dns") && g.2.contains("daemonset-dns"),
                 "{g:?}"
             );
+        }
+    }
+}
+
+mod random {
+    //! Random model variants (chart line, UI, executor, PgBouncer, external DB, jobs namespace,
+    //! secret persistence, ingress, DNS, callers, egress rules with `except`, ranges and
+    //! protocols) render, pass the self-check, validate against the strict schema and allow
+    //! exactly the declared flows.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cidr() -> impl Strategy<Value = (ipnet::IpNet, Option<ipnet::IpNet>)> {
+        (any::<u32>(), 8u8..=32, any::<u32>(), 1u8..=8).prop_map(|(addr, p, inner, extra)| {
+            let net = ipnet::Ipv4Net::new(addr.into(), p).unwrap().trunc();
+            let except = (p < 32).then(|| {
+                let q = (p + extra).min(32);
+                let host = u32::from(net.network())
+                    | (inner & !u32::MAX.checked_shl(32 - u32::from(p)).unwrap_or(0));
+                ipnet::IpNet::V4(ipnet::Ipv4Net::new(host.into(), q).unwrap().trunc())
+            });
+            (ipnet::IpNet::V4(net), except)
+        })
+    }
+
+    fn egress_rules() -> impl Strategy<Value = Vec<Egress>> {
+        let rule = (
+            cidr(),
+            any::<bool>(),
+            prop::collection::vec((1u16..=65000, 0u16..=20), 0..3),
+            0usize..3,
+        );
+        prop::collection::vec(rule, 0..5).prop_map(|rules| {
+            rules
+                .into_iter()
+                .enumerate()
+                .map(|(i, ((net, except), use_except, ports, proto))| Egress {
+                    name: format!("rule-{i}"),
+                    cidrs: vec![net],
+                    except: if use_except {
+                        except.into_iter().collect()
+                    } else {
+                        vec![]
+                    },
+                    ports: ports
+                        .into_iter()
+                        .map(|(s, w)| PortRange {
+                            start: s,
+                            end: s + w,
+                        })
+                        .collect(),
+                    protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][proto],
+                    reason: None,
+                    origin: format!("/airbyte/egress/{i}"),
+                })
+                .collect()
+        })
+    }
+
+    prop_compose! {
+        fn model()(
+            v1 in any::<bool>(),
+            webapp in any::<bool>(),
+            executor in 0usize..3,
+            pgbouncer in any::<bool>(),
+            external_db in any::<bool>(),
+            separate_jobs in any::<bool>(),
+            config_db in any::<bool>(),
+            ingress in 0usize..3,
+            dns_port in prop_oneof![Just(53u16), Just(5353u16)],
+            callers in prop::collection::btree_set(0usize..5, 0..5),
+            egress in egress_rules(),
+        ) -> Model {
+            let mut m = example();
+            m.airbyte.chart = if v1 { ChartProfile::V1 } else { ChartProfile::V2 };
+            m.airbyte.ui = if v1 && webapp { UiComponent::Webapp } else { UiComponent::Server };
+            m.airflow.executor = [Executor::Celery, Executor::Kubernetes, Executor::Local][executor];
+            m.airflow.pgbouncer = pgbouncer;
+            if external_db {
+                m.airflow.external_database = Some(Egress {
+                    name: "metadata".into(),
+                    cidrs: vec!["10.40.0.0/16".parse().unwrap()],
+                    except: vec!["10.40.7.0/24".parse().unwrap()],
+                    ports: vec![PortRange::single(5432)],
+                    protocol: Protocol::Tcp,
+                    reason: None,
+                    origin: "/airflow/external-database".into(),
+                });
+            }
+            if separate_jobs {
+                m.airbyte.jobs_namespace = "airbyte-jobs".into();
+            }
+            m.airbyte.secret_persistence =
+                if config_db { SecretPersistence::ConfigDb } else { SecretPersistence::External };
+            match ingress {
+                0 => m.ingress = None,
+                1 => m.ingress.as_mut().unwrap().airflow_ui = true,
+                _ => {}
+            }
+            m.dns.port = dns_port;
+            let all = [
+                AirflowComponent::Worker,
+                AirflowComponent::Triggerer,
+                AirflowComponent::Scheduler,
+                AirflowComponent::ApiServer,
+                AirflowComponent::DagProcessor,
+            ];
+            m.airflow.callers = callers.into_iter().map(|i| all[i]).collect();
+            m.airbyte.egress = egress;
+            m
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_models_render_valid_exact_policies(m in model()) {
+            let out = network_policy::render(&m).expect("renders and passes the self-check");
+            prop_assert_eq!(&out, &network_policy::render(&m).unwrap());
+            let topo = Topology::from_model(&m);
+            prop_assert_eq!(rendered_grants(&out), declared_grants(&topo));
+            let validator = strict_validator();
+            for a in &out {
+                for doc in docs(a) {
+                    prop_assert!(validator.is_valid(&doc), "{}", a.content);
+                }
+            }
         }
     }
 }
