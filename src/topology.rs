@@ -101,8 +101,8 @@ pub enum Target {
 pub struct FlowPort {
     /// Protocol.
     pub protocol: Protocol,
-    /// Port range (`start == end` for one port).
-    pub range: PortRange,
+    /// Port range (`start == end` for one port); `None` means every port of `protocol`.
+    pub range: Option<PortRange>,
 }
 
 impl FlowPort {
@@ -110,7 +110,7 @@ impl FlowPort {
     pub const fn tcp(port: u16) -> Self {
         Self {
             protocol: Protocol::Tcp,
-            range: PortRange::single(port),
+            range: Some(PortRange::single(port)),
         }
     }
 }
@@ -126,7 +126,9 @@ pub struct Flow {
     pub from: String,
     /// Destination.
     pub to: Target,
-    /// Destination ports, sorted; empty means every port (only when the spec says so).
+    /// Destination ports, sorted. [`Topology::from_model`] never leaves this empty (a spec rule
+    /// without ports becomes a [`FlowPort`] with `range: None`); an empty list would mean every
+    /// port of every protocol.
     pub ports: Vec<FlowPort>,
     /// Why the flow is allowed: a spec JSON pointer (`/airbyte/egress/0`) or a chart fact
     /// (`airbyte chart v2: worker -> temporal`). Several origins are joined with `; `.
@@ -279,14 +281,21 @@ impl Builder {
 
     /// A flow to the networks of a spec egress rule; the flow id is `<from>.<suffix>`.
     fn egress(&mut self, from: &str, suffix: &str, rule: &Egress) {
-        let mut ports: Vec<FlowPort> = rule
-            .ports
-            .iter()
-            .map(|r| FlowPort {
+        // No ports in the spec means every port, but still only of the rule's protocol.
+        let mut ports: Vec<FlowPort> = if rule.ports.is_empty() {
+            vec![FlowPort {
                 protocol: rule.protocol,
-                range: *r,
-            })
-            .collect();
+                range: None,
+            }]
+        } else {
+            rule.ports
+                .iter()
+                .map(|r| FlowPort {
+                    protocol: rule.protocol,
+                    range: Some(*r),
+                })
+                .collect()
+        };
         ports.sort();
         ports.dedup();
         self.flows.push(Flow {
@@ -742,11 +751,11 @@ fn dns_flows(model: &Model, b: &mut Builder) {
     let ports = [
         FlowPort {
             protocol: Protocol::Tcp,
-            range: PortRange::single(p),
+            range: Some(PortRange::single(p)),
         },
         FlowPort {
             protocol: Protocol::Udp,
-            range: PortRange::single(p),
+            range: Some(PortRange::single(p)),
         },
     ];
     let sources: Vec<String> = b

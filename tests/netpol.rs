@@ -239,12 +239,14 @@ fn peer_text(p: &NetworkPolicyPeer) -> String {
 }
 
 fn port_text(p: &NetworkPolicyPort) -> String {
+    let proto = p.protocol.as_deref().unwrap_or("TCP");
     let port = match &p.port {
         Some(IntOrString::Int(n)) => *n,
+        None => return format!("{proto} all"),
         other => panic!("only numeric ports are rendered, got {other:?}"),
     };
     let end = p.end_port.unwrap_or(port);
-    format!("{} {port}-{end}", p.protocol.as_deref().unwrap_or("TCP"))
+    format!("{proto} {port}-{end}")
 }
 
 /// What the rendered policies allow, as grants.
@@ -318,7 +320,10 @@ fn declared_grants(topo: &Topology) -> BTreeSet<Grant> {
                         Protocol::Udp => "UDP",
                         Protocol::Sctp => "SCTP",
                     };
-                    format!("{proto} {}-{}", p.range.start, p.range.end)
+                    match p.range {
+                        Some(r) => format!("{proto} {}-{}", r.start, r.end),
+                        None => format!("{proto} all"),
+                    }
                 })
                 .collect()
         };

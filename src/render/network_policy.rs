@@ -77,7 +77,8 @@ struct PeerCtx {
 #[derive(Serialize, Clone, PartialEq)]
 struct PortCtx {
     protocol: &'static str,
-    port: u16,
+    /// `None`: every port of the protocol.
+    port: Option<u16>,
     end_port: Option<u16>,
 }
 
@@ -300,8 +301,8 @@ fn port_ctx(p: &FlowPort) -> PortCtx {
             Protocol::Udp => "UDP",
             Protocol::Sctp => "SCTP",
         },
-        port: p.range.start,
-        end_port: (p.range.end != p.range.start).then_some(p.range.end),
+        port: p.range.map(|r| r.start),
+        end_port: p.range.filter(|r| r.end != r.start).map(|r| r.end),
     }
 }
 
@@ -393,6 +394,21 @@ mod tests {
             out[0]
                 .content
                 .contains("port: 8000\n          endPort: 8010\n"),
+            "{}",
+            out[0].content
+        );
+    }
+
+    #[test]
+    fn egress_without_ports_keeps_its_protocol() {
+        let mut m = example_model();
+        m.airbyte.egress[1].ports = vec![];
+        m.airbyte.egress[1].protocol = Protocol::Udp;
+        let out = render(&m).unwrap();
+        assert!(
+            out[0]
+                .content
+                .contains("cidr: \"203.0.113.0/24\"\n      ports:\n        - protocol: UDP\n    #"),
             "{}",
             out[0].content
         );
