@@ -7,6 +7,8 @@ mod cli;
 mod generated;
 /// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.
 mod netpol;
+/// Property tests: random valid specs render deterministically; mutated YAML never panics.
+mod props;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.
 mod spec;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
