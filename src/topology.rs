@@ -66,8 +66,11 @@ pub struct Endpoint {
     pub component: String,
     /// Namespace the pods run in.
     pub namespace: String,
-    /// Labels that select exactly these pods (a subset of the labels the chart sets).
+    /// Labels that select exactly these pods: what airguard's policies use as `podSelector`.
     pub labels: BTreeMap<String, String>,
+    /// Every label airguard knows the chart puts on these pods (a superset of `labels`); a
+    /// synthetic inventory gives its pods these labels.
+    pub pod_labels: BTreeMap<String, String>,
     /// Container ports the pods listen on, sorted by port.
     pub ports: Vec<NamedPort>,
     /// Whether airguard owns the namespace and renders this endpoint's policy.
@@ -186,6 +189,17 @@ impl Topology {
             .filter(move |f| matches!(&f.to, Target::Endpoint(t) if t == id))
     }
 
+    /// Every namespace an endpoint lives in (owned or not), sorted and deduplicated. A synthetic
+    /// inventory gives each the label `kubernetes.io/metadata.name: <name>`.
+    pub fn namespaces(&self) -> Vec<String> {
+        let set: BTreeSet<&str> = self
+            .endpoints
+            .iter()
+            .map(|e| e.namespace.as_str())
+            .collect();
+        set.into_iter().map(str::to_string).collect()
+    }
+
     /// The namespaces airguard owns (isolates with a default deny), sorted and deduplicated.
     pub fn owned_namespaces(&self) -> Vec<String> {
         let set: BTreeSet<&str> = self
@@ -195,6 +209,21 @@ impl Topology {
             .map(|e| e.namespace.as_str())
             .collect();
         set.into_iter().map(str::to_string).collect()
+    }
+}
+
+impl Endpoint {
+    /// The container port with this name (what a named NetworkPolicy port resolves to).
+    pub fn port(&self, name: &str) -> Option<&NamedPort> {
+        self.ports.iter().find(|p| p.name == name)
+    }
+
+    /// Whether a `matchLabels` selector selects this endpoint's pods (every selector label is
+    /// among [`Endpoint::pod_labels`]).
+    pub fn selected_by(&self, match_labels: &BTreeMap<String, String>) -> bool {
+        match_labels
+            .iter()
+            .all(|(k, v)| self.pod_labels.get(k) == Some(v))
     }
 }
 
@@ -240,10 +269,22 @@ impl Builder {
                 .iter()
                 .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
                 .collect(),
+            pod_labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
             ports,
             owned,
             origin: origin.to_string(),
         });
+    }
+
+    /// Record more labels the chart sets on the pods of the endpoint added last.
+    fn also_labelled(&mut self, extra: &[(&str, &str)]) {
+        let e = self.endpoints.last_mut().expect("an endpoint was added");
+        for (k, v) in extra {
+            e.pod_labels.insert((*k).to_string(), (*v).to_string());
+        }
     }
 
     fn has(&self, id: &str) -> bool {
@@ -360,6 +401,7 @@ fn airbyte(model: &Model, b: &mut Builder) {
                     true,
                     &origin,
                 );
+                b.also_labelled(&[("app.kubernetes.io/name", name)]);
             }
         }
     };
@@ -583,6 +625,7 @@ fn airflow(model: &Model, b: &mut Builder) {
             true,
             &format!("{CHART}: bundled postgresql subchart"),
         );
+        b.also_labelled(&[("app.kubernetes.io/component", "primary")]);
     }
 
     let has_worker = af.executor != Executor::Local;
@@ -1031,6 +1074,16 @@ pub(crate) mod tests {
             "airbyte-jobs"
         );
         assert_eq!(t.owned_namespaces(), ["airbyte", "airbyte-jobs", "airflow"]);
+        assert_eq!(
+            t.namespaces(),
+            [
+                "airbyte",
+                "airbyte-jobs",
+                "airflow",
+                "ingress-nginx",
+                "kube-system"
+            ]
+        );
     }
 
     #[test]
@@ -1095,6 +1148,28 @@ pub(crate) mod tests {
             "LocalExecutor tasks call from the scheduler"
         );
         assert!(flow(&t, "airflow-api-server.airflow-scheduler").is_some());
+    }
+
+    #[test]
+    fn endpoints_resolve_named_ports_and_selectors() {
+        let t = Topology::from_model(&example_model());
+        let api = t.endpoint("airflow-api-server").unwrap();
+        assert_eq!(api.port("api-server").map(|p| p.port), Some(8080));
+        assert!(api.port("http").is_none());
+        let sel = |p: &[(&str, &str)]| -> BTreeMap<String, String> {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(api.selected_by(&sel(&[("tier", "airflow")])));
+        let server = t.endpoint("airbyte-server").unwrap();
+        assert!(
+            server.selected_by(&sel(&[("app.kubernetes.io/name", "server")])),
+            "V2 pods carry it too"
+        );
+        assert!(!server.labels.contains_key("app.kubernetes.io/name"));
+        assert!(api.selected_by(&sel(&[])));
+        assert!(!api.selected_by(&sel(&[("component", "worker")])));
     }
 
     #[test]
