@@ -13,3 +13,8 @@ mod props;
 mod spec;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
+
+/// Rendering: golden snapshots of every artifact per valid fixture; byte stability.
+mod render;
+/// ESO objects and Airflow Helm values against the upstream CRDs and chart schema; goldens.
+mod secrets;

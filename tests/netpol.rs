@@ -98,6 +98,28 @@ fn variants() -> Vec<(&'static str, Model)> {
     ]
 }
 
+/// Every valid fixture spec (their full renders have goldens in `render`), plus the variants.
+fn all_models() -> Vec<(String, Model)> {
+    let mut out: Vec<(String, Model)> = variants()
+        .into_iter()
+        .map(|(n, m)| (n.to_string(), m))
+        .collect();
+    let mut paths: Vec<_> = std::fs::read_dir(crate::util::fixture("specs/valid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    for p in paths {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let (model, diags) = airguard::spec::from_str(&mut Files::new(), &name, &text);
+        out.push((name, model.unwrap_or_else(|| panic!("{diags:?}"))));
+    }
+    assert!(out.len() > variants().len(), "no valid fixtures found");
+    out
+}
+
 fn render(m: &Model) -> Vec<Artifact> {
     network_policy::render(m).expect("renders")
 }
@@ -116,7 +138,7 @@ fn golden_policies_per_variant() {
 
 #[test]
 fn rendering_is_deterministic() {
-    for (_, m) in variants() {
+    for (_, m) in all_models() {
         assert_eq!(render(&m), render(&m));
     }
 }
@@ -162,7 +184,7 @@ fn compile_strict_validator() -> jsonschema::Validator {
 fn policies_validate_against_the_strict_upstream_schema() {
     let validator = strict_validator();
     let mut checked = 0;
-    for (name, m) in variants() {
+    for (name, m) in all_models() {
         for a in render(&m) {
             for doc in docs(&a) {
                 let errors: Vec<String> = validator
@@ -189,7 +211,7 @@ fn the_strict_schema_rejects_an_unknown_field() {
 
 #[test]
 fn each_file_starts_with_a_default_deny() {
-    for (name, m) in variants() {
+    for (name, m) in all_models() {
         let topo = Topology::from_model(&m);
         let out = render(&m);
         let namespaces: Vec<String> = topo.owned_namespaces();
@@ -369,7 +391,7 @@ fn declared_grants(topo: &Topology) -> BTreeSet<Grant> {
 
 #[test]
 fn rendered_rules_allow_exactly_the_declared_flows() {
-    for (name, m) in variants() {
+    for (name, m) in all_models() {
         let topo = Topology::from_model(&m);
         let rendered = rendered_grants(&render(&m));
         let declared = declared_grants(&topo);
@@ -388,7 +410,7 @@ fn rendered_rules_allow_exactly_the_declared_flows() {
 
 #[test]
 fn every_flow_is_traced_by_annotation_at_each_owned_end() {
-    for (name, m) in variants() {
+    for (name, m) in all_models() {
         let topo = Topology::from_model(&m);
         let mut traced: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for a in render(&m) {

@@ -14,16 +14,17 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
-/// A path under the read-only `../shared/reference/` oracles. The nearest ancestor of the
-/// repository root that has `shared/reference` wins, so git worktrees nested one level deeper
-/// (`wt/<branch>`) find the same oracles as the main checkout.
+/// A path under the read-only `shared/reference/` oracles: `../shared/reference/` from the
+/// repository root, or the nearest ancestor's `shared/reference/` (for git worktrees nested
+/// deeper than the main checkout).
 pub fn reference(rel: &str) -> PathBuf {
-    let base = root()
+    let root = root();
+    let base = root
         .ancestors()
         .skip(1)
         .map(|a| a.join("shared").join("reference"))
         .find(|p| p.is_dir())
-        .unwrap_or_else(|| root().join("..").join("shared").join("reference"));
+        .unwrap_or_else(|| root.join("..").join("shared").join("reference"));
     base.join(rel)
 }
 

@@ -7,6 +7,8 @@
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
 mod env;
+pub mod external_secret;
+pub mod helm_values;
 pub mod network_policy;
 pub mod typed;
 
@@ -54,7 +56,9 @@ pub fn header(model: &Model) -> String {
 /// Render every artifact for a model, sorted by path.
 pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let mut out: Vec<Artifact> = Vec::new();
+    out.push(helm_values::render(model)?);
     out.extend(network_policy::render(model)?);
+    out.extend(external_secret::render(model)?);
     let k = kustomization(model, &out);
     out.push(k);
     out.sort_by(|a, b| a.path.cmp(&b.path));

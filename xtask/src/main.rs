@@ -2,6 +2,7 @@
 //!
 //! Run as `cargo xtask <task>`. Generated files are committed; tests fail when they are stale.
 
+mod bench_render;
 mod tidy;
 
 use anyhow::{bail, Context, Result};
@@ -39,6 +40,7 @@ fn codegen(check: bool) -> Result<()> {
             "docs/diagnostics.md",
             airguard::diag::docs::markdown(&code_rs),
         ),
+        ("docs/reference.md", airguard::spec::reference::markdown()),
     ];
     let mut stale = Vec::new();
     for (rel, content) in files {
@@ -65,7 +67,28 @@ fn codegen(check: bool) -> Result<()> {
 }
 
 fn bench(args: &[String]) -> Result<()> {
+    // Benchmarks measure optimised code: re-run this xtask as a release build when needed.
+    if cfg!(debug_assertions) {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "xtask",
+                "--",
+                "bench",
+            ])
+            .args(args)
+            .current_dir(root())
+            .status()?;
+        if !status.success() {
+            bail!("benchmark failed");
+        }
+        return Ok(());
+    }
     match args.first().map(String::as_str) {
+        Some("render") => bench_render::run(&args[1..]),
         _ => bail!("usage: cargo xtask bench <render|conform|audit|mock>"),
     }
 }
