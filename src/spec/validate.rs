@@ -970,7 +970,10 @@ impl Cx<'_> {
             "pipeline",
         );
         // name → min-records, built once: steps look connections up by name.
-        let names: BTreeMap<&str, Option<u64>> = conns.iter().map(|c| (c.name.as_str(), c.min_records)).collect();
+        let names: BTreeMap<&str, Option<u64>> = conns
+            .iter()
+            .map(|c| (c.name.as_str(), c.min_records))
+            .collect();
         let mut out = Vec::new();
         for (pi, p) in pipes.iter().enumerate() {
             let base = format!("/pipelines/{pi}");
@@ -1076,7 +1079,9 @@ impl Cx<'_> {
             "validate" => StepKind::Validate(conn.clone()),
             _ => StepKind::Check(conn.clone()),
         };
-        let min_records = a.min_records.or_else(|| names.get(conn.as_str()).copied().flatten());
+        let min_records = a
+            .min_records
+            .or_else(|| names.get(conn.as_str()).copied().flatten());
         Some(model::Step {
             kind,
             after: a.after.clone(),
@@ -1087,7 +1092,12 @@ impl Cx<'_> {
         })
     }
 
-    fn unknown_connection(&mut self, pointer: &str, name: &str, names: &BTreeMap<&str, Option<u64>>) {
+    fn unknown_connection(
+        &mut self,
+        pointer: &str,
+        name: &str,
+        names: &BTreeMap<&str, Option<u64>>,
+    ) {
         let mut known: Vec<&str> = names.keys().copied().take(10).collect();
         if names.len() > known.len() {
             known.push("…");
