@@ -7,6 +7,8 @@ mod cli;
 mod conform;
 /// Generated files (schema, diagnostics reference) are committed and fresh.
 mod generated;
+/// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.
+mod netpol;
 /// Property tests: random valid specs render deterministically; mutated YAML never panics.
 mod props;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.
@@ -14,5 +16,7 @@ mod spec;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
 
+/// Rendering: golden snapshots of every artifact per valid fixture; byte stability.
+mod render;
 /// ESO objects and Airflow Helm values against the upstream CRDs and chart schema; goldens.
 mod secrets;
