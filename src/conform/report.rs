@@ -505,3 +505,53 @@ pub fn prometheus(report: &Report) -> String {
     out.push_str(&v.replace("airguard_conform_passed{}", "airguard_conform_passed"));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(name: &str, message: &str) -> Report {
+        Report::new(
+            "public",
+            vec![PipelineReport {
+                name: name.into(),
+                outcome: Outcome::Failed,
+                duration_ms: 1500,
+                cases: vec![Case {
+                    step: 1,
+                    name: "sync".into(),
+                    connection: Some("orders".into()),
+                    outcome: Outcome::Failed,
+                    duration_ms: 1500,
+                    message: Some(message.into()),
+                    job: None,
+                }],
+            }],
+        )
+    }
+
+    #[test]
+    fn junit_and_prometheus_escape_what_they_must() {
+        let r = report("a\"b", "x < y & \"z\"\nnext");
+        let xml = junit(&r);
+        assert!(xml.contains(r#"<testsuite name="a&quot;b""#), "{xml}");
+        assert!(
+            xml.contains(r#"message="x &lt; y &amp; &quot;z&quot;&#10;next""#),
+            "{xml}"
+        );
+        let prom = prometheus(&r);
+        assert!(prom.contains(r#"pipeline="a\"b""#), "{prom}");
+        assert!(prom.ends_with("airguard_conform_passed 0\n"), "{prom}");
+    }
+
+    #[test]
+    fn verdict_and_summary() {
+        let r = report("p", "boom");
+        assert_eq!(
+            (r.verdict, r.summary.failed, r.summary.cases),
+            (Outcome::Failed, 1, 1)
+        );
+        assert!(human(&r).contains("p / 1. sync orders: boom"));
+        assert_eq!(Report::new("public", vec![]).verdict, Outcome::Passed);
+    }
+}

@@ -123,7 +123,7 @@ pub enum ClientError {
         source: Box<ClientError>,
     },
     /// Retries were exhausted (by attempts, elapsed time, or a Retry-After beyond the budget).
-    #[error("{operation}: gave up after {attempts} attempt(s) in {}", humantime::format_duration(*.elapsed))]
+    #[error("{operation}: gave up after {attempts} attempt(s) in {}", humantime::format_duration(Duration::from_millis(.elapsed.as_millis() as u64)))]
     GaveUp {
         /// The operation.
         operation: String,

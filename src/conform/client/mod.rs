@@ -774,7 +774,7 @@ impl Client {
                 .next_delay(failures, start.elapsed(), retry_after)
             {
                 Some(delay) => {
-                    tracing::warn!(op = %req.op, attempt = failures, delay_ms = delay.as_millis() as u64, error = %failure, "retrying");
+                    tracing::warn!(op = %req.op, attempt = failures, delay_ms = delay.as_millis() as u64, error = %failure.chain(), "retrying");
                     tokio::time::sleep(delay).await;
                 }
                 None => {
