@@ -40,6 +40,9 @@ pub struct Args {
     /// Wait before the first poll of a job; the interval then grows ×1.5 up to 30 s.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
     pub first_poll: std::time::Duration,
+    /// Timeout of one HTTP request (retried like a network error).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
     /// Log format on stderr (level from `AIRGUARD_LOG`, default `warn`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -108,7 +111,8 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         .build()
         .context("cannot start the async runtime")?;
     let report = rt.block_on(async {
-        let client = ClientConfig::new(&base_url, model.airbyte.api.flavour, credentials);
+        let mut client = ClientConfig::new(&base_url, model.airbyte.api.flavour, credentials);
+        client.request_timeout = Some(args.request_timeout);
         conform(&model.connections, &pipelines, client, &cfg).await
     })?;
     finish(&report, &args.reports)
