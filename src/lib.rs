@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod mock;
 pub mod output;
 pub mod render;
 pub mod spec;
