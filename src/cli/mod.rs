@@ -5,6 +5,7 @@
 //! fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
 
 pub mod init;
+pub mod mock;
 pub mod render;
 pub mod schema;
 pub mod validate;
@@ -35,6 +36,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Print the spec's JSON Schema.
     Schema(schema::Args),
+    /// Run the mock Airbyte server.
+    Mock(mock::Args),
 }
 
 /// When to colour output.
@@ -92,6 +95,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render(a) => render::run(a, color),
         Command::Validate(a) => validate::run(a, color),
         Command::Schema(a) => schema::run(a),
+        Command::Mock(a) => mock::run(a, color),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,
