@@ -3,3 +3,6 @@
 
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
+
+/// The mock Airbyte server over HTTP: OpenAPI fidelity, state machine, faults, auth.
+mod mock;

@@ -80,22 +80,52 @@ fn serve(args: ServeArgs, color: Color) -> anyhow::Result<Status> {
             super::validate::report(&files, &diags, DiagFormat::Human, color);
             return Ok(Status::InputError);
         };
-        scenario.seed(model.connections.iter().map(|c| (c.id.as_str(), c.name.as_str())));
+        scenario.seed(
+            model
+                .connections
+                .iter()
+                .map(|c| (c.id.as_str(), c.name.as_str())),
+        );
     }
     let secret_given = args.client_secret.is_some();
-    let secret = args.client_secret.unwrap_or_else(|| mock::DEFAULT_CLIENT_SECRET.to_owned());
+    let secret = args
+        .client_secret
+        .unwrap_or_else(|| mock::DEFAULT_CLIENT_SECRET.to_owned());
     let auth = match args.auth {
         AuthArg::None => MockAuth::None,
-        AuthArg::Basic => MockAuth::Basic { user: args.client_id.clone(), password: secret },
+        AuthArg::Basic => MockAuth::Basic {
+            user: args.client_id.clone(),
+            password: secret,
+        },
         AuthArg::Bearer => MockAuth::Bearer { token: secret },
-        AuthArg::ClientCredentials => MockAuth::ClientCredentials { client_id: args.client_id.clone(), client_secret: secret },
+        AuthArg::ClientCredentials => MockAuth::ClientCredentials {
+            client_id: args.client_id.clone(),
+            client_secret: secret,
+        },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let banner_auth = auth.clone();
-        let server = mock::start(args.listen, MockConfig { scenario: scenario.clone(), auth }).await?;
-        crate::output::print(&banner(&server.base_url(), &banner_auth, secret_given, &scenario));
-        tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+        let server = mock::start(
+            args.listen,
+            MockConfig {
+                scenario: scenario.clone(),
+                auth,
+            },
+        )
+        .await?;
+        crate::output::print(&banner(
+            &server.base_url(),
+            &banner_auth,
+            secret_given,
+            &scenario,
+        ));
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
         server.shutdown().await;
         crate::output::eprint("mock stopped\n");
         Ok(Status::Ok)
@@ -103,38 +133,65 @@ fn serve(args: ServeArgs, color: Color) -> anyhow::Result<Status> {
 }
 
 fn banner(base: &str, auth: &MockAuth, secret_given: bool, scenario: &Scenario) -> String {
-    let shown = |s: &str| if secret_given { "(as given by --client-secret)".to_owned() } else { s.to_owned() };
+    let shown = |s: &str| {
+        if secret_given {
+            "(as given by --client-secret)".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
     let mut out = String::new();
     out.push_str(&format!("airguard mock Airbyte server on {base}\n"));
-    out.push_str(&format!("  public API:               {base}/api/public/v1\n"));
+    out.push_str(&format!(
+        "  public API:               {base}/api/public/v1\n"
+    ));
     out.push_str(&format!("  public API (Cloud-style): {base}/v1\n"));
     out.push_str(&format!("  Config API:               {base}/api/v1\n"));
     match auth {
-        MockAuth::None => out.push_str("  auth:                     none (any or no credentials)\n"),
+        MockAuth::None => {
+            out.push_str("  auth:                     none (any or no credentials)\n")
+        }
         MockAuth::Basic { user, password } => {
             out.push_str("  auth:                     basic\n");
             out.push_str(&format!("  user:                     {user}\n"));
-            out.push_str(&format!("  password:                 {}\n", shown(password)));
+            out.push_str(&format!(
+                "  password:                 {}\n",
+                shown(password)
+            ));
         }
         MockAuth::Bearer { token } => {
             out.push_str("  auth:                     bearer\n");
             out.push_str(&format!("  token:                    {}\n", shown(token)));
         }
-        MockAuth::ClientCredentials { client_id, client_secret } => {
+        MockAuth::ClientCredentials {
+            client_id,
+            client_secret,
+        } => {
             out.push_str("  auth:                     client-credentials\n");
-            out.push_str(&format!("  token URL:                {base}/api/public/v1/applications/token\n"));
+            out.push_str(&format!(
+                "  token URL:                {base}/api/public/v1/applications/token\n"
+            ));
             out.push_str(&format!("  client id:                {client_id}\n"));
-            out.push_str(&format!("  client secret:            {}\n", shown(client_secret)));
+            out.push_str(&format!(
+                "  client secret:            {}\n",
+                shown(client_secret)
+            ));
         }
     }
-    out.push_str(&format!("  connections:              {}\n", scenario.connections.len()));
+    out.push_str(&format!(
+        "  connections:              {}\n",
+        scenario.connections.len()
+    ));
     const SHOWN: usize = 20;
     for c in scenario.connections.iter().take(SHOWN) {
         let status: &str = c.status.into();
         out.push_str(&format!("    {}  {} ({status})\n", c.id, c.name));
     }
     if scenario.connections.len() > SHOWN {
-        out.push_str(&format!("    … and {} more\n", scenario.connections.len() - SHOWN));
+        out.push_str(&format!(
+            "    … and {} more\n",
+            scenario.connections.len() - SHOWN
+        ));
     }
     out.push_str("Press Ctrl-C to stop.\n");
     out

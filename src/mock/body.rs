@@ -75,7 +75,14 @@ pub fn public_job(clock: &Clock, job: &Job, v: &JobView) -> Value {
     let mut o = Map::new();
     o.insert("jobId".into(), json!(job.id));
     o.insert("status".into(), json!(status_str(v.status)));
-    o.insert("jobType".into(), json!(if job.kind == JobKind::Sync { "sync" } else { "reset" }));
+    o.insert(
+        "jobType".into(),
+        json!(if job.kind == JobKind::Sync {
+            "sync"
+        } else {
+            "reset"
+        }),
+    );
     let created = clock.epoch(v.created);
     let updated = clock.epoch(v.updated);
     o.insert("startTime".into(), json!(iso_datetime(created)));
@@ -149,7 +156,14 @@ pub enum Stats {
 pub fn config_job(clock: &Clock, job: &Job, v: &JobView, stats: Stats) -> Value {
     let mut o = Map::new();
     o.insert("id".into(), json!(job.id));
-    o.insert("configType".into(), json!(if job.kind == JobKind::Sync { "sync" } else { "reset_connection" }));
+    o.insert(
+        "configType".into(),
+        json!(if job.kind == JobKind::Sync {
+            "sync"
+        } else {
+            "reset_connection"
+        }),
+    );
     o.insert("configId".into(), json!(&*job.connection));
     o.insert("createdAt".into(), json!(clock.epoch(v.created)));
     o.insert("updatedAt".into(), json!(clock.epoch(v.updated)));
@@ -223,8 +237,10 @@ pub fn config_attempts(clock: &Clock, v: &JobView, stats: Stats) -> Vec<Value> {
 
 /// Config API `JobInfoRead`.
 pub fn config_job_info(clock: &Clock, job: &Job, v: &JobView, stats: Stats) -> Value {
-    let attempts: Vec<Value> =
-        config_attempts(clock, v, stats).into_iter().map(|a| json!({ "attempt": a })).collect();
+    let attempts: Vec<Value> = config_attempts(clock, v, stats)
+        .into_iter()
+        .map(|a| json!({ "attempt": a }))
+        .collect();
     json!({ "job": config_job(clock, job, v, stats), "attempts": attempts })
 }
 

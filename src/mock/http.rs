@@ -40,12 +40,21 @@ pub(super) struct Inner {
 }
 
 impl Inner {
-    pub(super) fn new(config: MockConfig, addr: SocketAddr, requests: Arc<Mutex<VecDeque<RecordedRequest>>>) -> Self {
+    pub(super) fn new(
+        config: MockConfig,
+        addr: SocketAddr,
+        requests: Arc<Mutex<VecDeque<RecordedRequest>>>,
+    ) -> Self {
         let MockConfig { scenario, auth } = config;
         Self {
             world: Mutex::new(World::new(&scenario)),
             auth,
-            faults: scenario.faults.iter().cloned().map(|f| (f, AtomicU64::new(0))).collect(),
+            faults: scenario
+                .faults
+                .iter()
+                .cloned()
+                .map(|f| (f, AtomicU64::new(0)))
+                .collect(),
             tokens: Mutex::new(HashMap::new()),
             token_ttl: scenario.token_ttl,
             requests,
@@ -71,7 +80,11 @@ impl Inner {
 }
 
 /// Accept connections until `stopped` fires, then close them all.
-pub(super) async fn serve(listener: TcpListener, inner: Arc<Inner>, mut stopped: oneshot::Receiver<()>) {
+pub(super) async fn serve(
+    listener: TcpListener,
+    inner: Arc<Inner>,
+    mut stopped: oneshot::Receiver<()>,
+) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
@@ -98,7 +111,8 @@ async fn connection(stream: tokio::net::TcpStream, inner: Arc<Inner>) {
         let (inner, kill) = (inner.clone(), k.clone());
         async move { Ok::<_, Infallible>(handle(&inner, &kill, req).await) }
     });
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
     // Dropping the connection future closes the socket: that is how `drop` faults answer.
     tokio::select! {
         _ = conn => {}
@@ -156,7 +170,8 @@ impl Reply {
         let mut r = Response::new(Full::new(self.body));
         *r.status_mut() = self.status;
         if let Some(ct) = self.content_type {
-            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
         }
         if let Some(s) = self.retry_after {
             r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
@@ -191,7 +206,10 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<(Api, Operation, Optio
                         "DELETE" => (Operation::CancelJob, Some(id)),
                         _ => return None,
                     }
-                } else if let Some(id) = rest.strip_prefix("/connections/").filter(|s| !s.contains('/')) {
+                } else if let Some(id) = rest
+                    .strip_prefix("/connections/")
+                    .filter(|s| !s.contains('/'))
+                {
                     match m {
                         "GET" => (Operation::GetConnection, Some(id)),
                         _ => return None,
@@ -244,7 +262,12 @@ async fn handle(inner: &Inner, kill: &Notify, req: Request<Incoming>) -> Respons
                 let mut r = match api {
                     Api::Public => Reply::json(
                         429,
-                        &body::problem(429, "rate-limited", "Too many requests; retry later.", None),
+                        &body::problem(
+                            429,
+                            "rate-limited",
+                            "Too many requests; retry later.",
+                            None,
+                        ),
                     ),
                     Api::Config => Reply::json(429, &json!({ "message": "Too Many Requests" })),
                 };
@@ -273,7 +296,11 @@ async fn handle(inner: &Inner, kill: &Notify, req: Request<Incoming>) -> Respons
         .into_response(),
         Some(_) => {
             let half = reply.body.len() / 2;
-            Reply { body: reply.body.slice(..half), ..reply }.into_response()
+            Reply {
+                body: reply.body.slice(..half),
+                ..reply
+            }
+            .into_response()
         }
     }
 }
@@ -282,7 +309,12 @@ fn fault_error(api: Api, code: u16) -> Reply {
     match api {
         Api::Public if code == 503 => Reply::json(
             503,
-            &body::problem(503, "service-unavailable", "The server is currently unable to handle the request.", None),
+            &body::problem(
+                503,
+                "service-unavailable",
+                "The server is currently unable to handle the request.",
+                None,
+            ),
         ),
         Api::Public => Reply::json(
             code,
@@ -300,7 +332,13 @@ fn fault_error(api: Api, code: u16) -> Reply {
     }
 }
 
-async fn dispatch(inner: &Inner, api: Api, op: Operation, param: Option<&str>, req: Request<Incoming>) -> Reply {
+async fn dispatch(
+    inner: &Inner,
+    api: Api,
+    op: Operation,
+    param: Option<&str>,
+    req: Request<Incoming>,
+) -> Reply {
     match op {
         Operation::Health => return Reply::text(200, "Successful operation"),
         Operation::ConfigHealth => return Reply::ok(&json!({ "available": true })),
@@ -328,11 +366,17 @@ async fn dispatch(inner: &Inner, api: Api, op: Operation, param: Option<&str>, r
         .get(CONTENT_TYPE)
         .and_then(|c| c.to_str().ok())
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    if !matches!(op, Operation::Token | Operation::ConfigToken) && !authorized(inner, req.headers()) {
+    if !matches!(op, Operation::Token | Operation::ConfigToken) && !authorized(inner, req.headers())
+    {
         return match api {
             Api::Public => Reply::json(
                 401,
-                &body::problem(401, "invalid-api-key", "The API key in the Authorization header is invalid.", None),
+                &body::problem(
+                    401,
+                    "invalid-api-key",
+                    "The API key in the Authorization header is invalid.",
+                    None,
+                ),
             ),
             Api::Config => Reply::empty(401),
         };
@@ -343,7 +387,17 @@ async fn dispatch(inner: &Inner, api: Api, op: Operation, param: Option<&str>, r
     };
     let now = Instant::now();
     match api {
-        Api::Public => public(inner, op, param, &bytes, form, query.as_deref(), &host, prefix, now),
+        Api::Public => public(
+            inner,
+            op,
+            param,
+            &bytes,
+            form,
+            query.as_deref(),
+            &host,
+            prefix,
+            now,
+        ),
         Api::Config => config(inner, op, &bytes, now),
     }
 }
@@ -376,7 +430,11 @@ fn base64(input: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -392,12 +450,18 @@ fn base64(input: &[u8]) -> String {
 /// Check client credentials and issue a token; `None` if they are wrong.
 fn issue_token(inner: &Inner, fields: &HashMap<String, String>) -> Option<String> {
     let id = fields.get("client_id").map(String::as_str).unwrap_or("");
-    let secret = fields.get("client_secret").map(String::as_str).unwrap_or("");
+    let secret = fields
+        .get("client_secret")
+        .map(String::as_str)
+        .unwrap_or("");
     let ok = match &inner.auth {
         MockAuth::None => true,
         MockAuth::Basic { user, password } => id == user && secret == password,
         MockAuth::Bearer { .. } => false,
-        MockAuth::ClientCredentials { client_id, client_secret } => id == client_id && secret == client_secret,
+        MockAuth::ClientCredentials {
+            client_id,
+            client_secret,
+        } => id == client_id && secret == client_secret,
     };
     if !ok {
         return None;
@@ -414,11 +478,17 @@ fn issue_token(inner: &Inner, fields: &HashMap<String, String>) -> Option<String
 
 fn token_fields(bytes: &[u8], form: bool) -> Option<HashMap<String, String>> {
     if form {
-        return serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes).ok().map(|v| v.into_iter().collect());
+        return serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
+            .ok()
+            .map(|v| v.into_iter().collect());
     }
     let v: Value = serde_json::from_slice(bytes).ok()?;
     let o = v.as_object()?;
-    Some(o.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned()))).collect())
+    Some(
+        o.iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+            .collect(),
+    )
 }
 
 // ---- public API -------------------------------------------------------------------------------
@@ -460,7 +530,15 @@ fn not_found(kind: &str, id: &str) -> Reply {
 }
 
 fn state_conflict(message: &str) -> Reply {
-    Reply::json(409, &body::problem(409, "state-conflict", "State conflict", Some(json!({ "message": message }))))
+    Reply::json(
+        409,
+        &body::problem(
+            409,
+            "state-conflict",
+            "State conflict",
+            Some(json!({ "message": message })),
+        ),
+    )
 }
 
 fn refusal_public(r: Refusal, connection: &str) -> Reply {
@@ -508,7 +586,12 @@ fn public(
                 })),
                 None => Reply::json(
                     401,
-                    &body::problem(401, "invalid-api-key", "The API key in the Authorization header is invalid.", None),
+                    &body::problem(
+                        401,
+                        "invalid-api-key",
+                        "The API key in the Authorization header is invalid.",
+                        None,
+                    ),
                 ),
             }
         }
@@ -522,11 +605,17 @@ fn public(
             let kind = match v.get("jobType").and_then(Value::as_str) {
                 Some("sync") => JobKind::Sync,
                 Some("reset" | "clear") => JobKind::Reset,
-                Some("refresh") => return unprocessable("Refreshes are not supported in the public API"),
+                Some("refresh") => {
+                    return unprocessable("Refreshes are not supported in the public API")
+                }
                 _ => return unprocessable("jobType must be one of sync, reset, refresh, clear"),
             };
             let mut w = inner.world();
-            let r = if kind == JobKind::Sync { w.sync(connection, now) } else { w.reset(connection, now) };
+            let r = if kind == JobKind::Sync {
+                w.sync(connection, now)
+            } else {
+                w.reset(connection, now)
+            };
             match r {
                 Ok(id) => job_reply(&w, id, now),
                 Err(e) => refusal_public(e, connection),
@@ -563,8 +652,11 @@ fn public(
                 Err(r) => return r,
             };
             let w = inner.world();
-            let all: Vec<Value> =
-                w.connections.iter().map(|c| body::public_connection(c, w.connections_created_at)).collect();
+            let all: Vec<Value> = w
+                .connections
+                .iter()
+                .map(|c| body::public_connection(c, w.connections_created_at))
+                .collect();
             Reply::ok(&page(all, limit, offset, host, prefix, "/connections", &q))
         }
         _ => Reply::json(404, &json!({ "message": "Not Found" })),
@@ -581,10 +673,16 @@ struct Query(Vec<(String, String)>);
 
 impl Query {
     fn parse(q: Option<&str>) -> Self {
-        Query(q.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default())
+        Query(
+            q.and_then(|q| serde_urlencoded::from_str(q).ok())
+                .unwrap_or_default(),
+        )
     }
     fn get(&self, k: &str) -> Option<&str> {
-        self.0.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
     }
     fn page(&self) -> Result<(usize, usize), Reply> {
         let limit = match self.get("limit") {
@@ -596,30 +694,63 @@ impl Query {
         };
         let offset = match self.get("offset") {
             None => 0,
-            Some(s) => s.parse::<usize>().map_err(|_| bad_request("offset must be a non-negative integer"))?,
+            Some(s) => s
+                .parse::<usize>()
+                .map_err(|_| bad_request("offset must be a non-negative integer"))?,
         };
         Ok((limit, offset))
     }
 }
 
-fn page_url(host: &str, prefix: &str, resource: &str, q: &Query, limit: usize, offset: usize) -> String {
+fn page_url(
+    host: &str,
+    prefix: &str,
+    resource: &str,
+    q: &Query,
+    limit: usize,
+    offset: usize,
+) -> String {
     let mut params: Vec<(String, String)> =
-        q.0.iter().filter(|(k, _)| k != "limit" && k != "offset").cloned().collect();
+        q.0.iter()
+            .filter(|(k, _)| k != "limit" && k != "offset")
+            .cloned()
+            .collect();
     params.push(("limit".into(), limit.to_string()));
     params.push(("offset".into(), offset.to_string()));
     let qs = serde_urlencoded::to_string(&params).unwrap_or_default();
     format!("http://{host}{prefix}{resource}?{qs}")
 }
 
-fn page(all: Vec<Value>, limit: usize, offset: usize, host: &str, prefix: &str, resource: &str, q: &Query) -> Value {
+fn page(
+    all: Vec<Value>,
+    limit: usize,
+    offset: usize,
+    host: &str,
+    prefix: &str,
+    resource: &str,
+    q: &Query,
+) -> Value {
     let total = all.len();
     let data: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
     let mut o = serde_json::Map::new();
     if offset + limit < total {
-        o.insert("next".into(), json!(page_url(host, prefix, resource, q, limit, offset + limit)));
+        o.insert(
+            "next".into(),
+            json!(page_url(host, prefix, resource, q, limit, offset + limit)),
+        );
     }
     if offset > 0 {
-        o.insert("previous".into(), json!(page_url(host, prefix, resource, q, limit, offset.saturating_sub(limit))));
+        o.insert(
+            "previous".into(),
+            json!(page_url(
+                host,
+                prefix,
+                resource,
+                q,
+                limit,
+                offset.saturating_sub(limit)
+            )),
+        );
     }
     o.insert("data".into(), Value::Array(data));
     Value::Object(o)
@@ -643,7 +774,9 @@ fn list_jobs(inner: &Inner, query: Option<&str>, host: &str, prefix: &str, now: 
     let (by_updated, desc) = match q.get("orderBy") {
         None => (false, false),
         Some(s) => match s.split_once('|') {
-            Some((f @ ("createdAt" | "updatedAt"), m @ ("ASC" | "DESC"))) => (f == "updatedAt", m == "DESC"),
+            Some((f @ ("createdAt" | "updatedAt"), m @ ("ASC" | "DESC"))) => {
+                (f == "updatedAt", m == "DESC")
+            }
             _ => return bad_request(&format!("Invalid order by clause provided: {s}")),
         },
     };
@@ -685,7 +818,10 @@ fn invalid_input(path: &str, message: &str) -> Reply {
 }
 
 fn internal(message: &str, class: &str) -> Reply {
-    Reply::json(500, &json!({ "message": format!("Internal Server Error: {message}"), "exceptionClassName": class }))
+    Reply::json(
+        500,
+        &json!({ "message": format!("Internal Server Error: {message}"), "exceptionClassName": class }),
+    )
 }
 
 fn refusal_config(r: Refusal, connection: &str, job: i64) -> Reply {
@@ -705,14 +841,24 @@ fn refusal_config(r: Refusal, connection: &str, job: i64) -> Reply {
                 "exceptionClassName": "io.airbyte.commons.server.errors.ValueConflictKnownException",
             }),
         ),
-        Refusal::Inactive => internal("Can only sync an active connection", "java.lang.IllegalStateException"),
-        Refusal::UnknownJob => internal(&format!("Could not find job with id: {job}"), "java.lang.RuntimeException"),
-        Refusal::NotRunning => internal(&format!("Failed to cancel job {job}"), "java.lang.IllegalStateException"),
+        Refusal::Inactive => internal(
+            "Can only sync an active connection",
+            "java.lang.IllegalStateException",
+        ),
+        Refusal::UnknownJob => internal(
+            &format!("Could not find job with id: {job}"),
+            "java.lang.RuntimeException",
+        ),
+        Refusal::NotRunning => internal(
+            &format!("Failed to cancel job {job}"),
+            "java.lang.IllegalStateException",
+        ),
     }
 }
 
 fn config(inner: &Inner, op: Operation, bytes: &[u8], now: Instant) -> Reply {
-    let Ok(v) = serde_json::from_slice::<Value>(if bytes.is_empty() { b"{}" } else { bytes }) else {
+    let Ok(v) = serde_json::from_slice::<Value>(if bytes.is_empty() { b"{}" } else { bytes })
+    else {
         return invalid_input("", "the request body is not valid JSON");
     };
     let connection_id = || v.get("connectionId").and_then(Value::as_str);
@@ -729,7 +875,9 @@ fn config(inner: &Inner, op: Operation, bytes: &[u8], now: Instant) -> Reply {
             }
         }
         Operation::ConnectionsGet => {
-            let Some(id) = connection_id() else { return invalid_input("connectionId", "must not be null") };
+            let Some(id) = connection_id() else {
+                return invalid_input("connectionId", "must not be null");
+            };
             let w = inner.world();
             match w.connection(id) {
                 Some(c) => Reply::ok(&body::config_connection(c, w.connections_created_at)),
@@ -737,27 +885,46 @@ fn config(inner: &Inner, op: Operation, bytes: &[u8], now: Instant) -> Reply {
             }
         }
         Operation::ConnectionsSync | Operation::ConnectionsReset | Operation::ConnectionsClear => {
-            let Some(id) = connection_id() else { return invalid_input("connectionId", "must not be null") };
+            let Some(id) = connection_id() else {
+                return invalid_input("connectionId", "must not be null");
+            };
             let mut w = inner.world();
-            let r = if op == Operation::ConnectionsSync { w.sync(id, now) } else { w.reset(id, now) };
+            let r = if op == Operation::ConnectionsSync {
+                w.sync(id, now)
+            } else {
+                w.reset(id, now)
+            };
             match r {
                 Ok(job) => {
                     let j = w.job(job).expect("job exists");
-                    Reply::ok(&body::config_job_info(&w.clock, j, &j.view(now), Stats::Ended))
+                    Reply::ok(&body::config_job_info(
+                        &w.clock,
+                        j,
+                        &j.view(now),
+                        Stats::Ended,
+                    ))
                 }
                 Err(e) => refusal_config(e, id, 0),
             }
         }
         Operation::JobsGet | Operation::JobsGetWithoutLogs | Operation::JobsCancel => {
-            let Some(id) = job_id() else { return invalid_input("id", "must not be null") };
+            let Some(id) = job_id() else {
+                return invalid_input("id", "must not be null");
+            };
             let mut w = inner.world();
             if op == Operation::JobsCancel {
                 if let Err(e) = w.cancel(id, now) {
                     return refusal_config(e, "", id);
                 }
             }
-            let Some(j) = w.job(id) else { return refusal_config(Refusal::UnknownJob, "", id) };
-            let stats = if op == Operation::JobsGet { Stats::Ended } else { Stats::Live };
+            let Some(j) = w.job(id) else {
+                return refusal_config(Refusal::UnknownJob, "", id);
+            };
+            let stats = if op == Operation::JobsGet {
+                Stats::Ended
+            } else {
+                Stats::Live
+            };
             Reply::ok(&body::config_job_info(&w.clock, j, &j.view(now), stats))
         }
         Operation::JobsList => {
@@ -770,17 +937,31 @@ fn config(inner: &Inner, op: Operation, bytes: &[u8], now: Instant) -> Reply {
                     Some("sync") => kinds.push(JobKind::Sync),
                     Some("reset_connection" | "clear") => kinds.push(JobKind::Reset),
                     Some(
-                        "check_connection_source" | "check_connection_destination" | "discover_schema" | "get_spec"
+                        "check_connection_source"
+                        | "check_connection_destination"
+                        | "discover_schema"
+                        | "get_spec"
                         | "refresh",
                     ) => {}
                     _ => return invalid_input("configTypes", "unknown job config type"),
                 }
             }
-            let config_id = v.get("configId").and_then(Value::as_str).map(str::to_ascii_lowercase);
-            let statuses: Option<Vec<&str>> =
-                v.get("statuses").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
-            let page_size = v.pointer("/pagination/pageSize").and_then(Value::as_u64).unwrap_or(200) as usize;
-            let offset = v.pointer("/pagination/rowOffset").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let config_id = v
+                .get("configId")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase);
+            let statuses: Option<Vec<&str>> = v
+                .get("statuses")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect());
+            let page_size = v
+                .pointer("/pagination/pageSize")
+                .and_then(Value::as_u64)
+                .unwrap_or(200) as usize;
+            let offset = v
+                .pointer("/pagination/rowOffset")
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as usize;
             let asc = v.get("orderByMethod").and_then(Value::as_str) == Some("ASC");
             let by_updated = v.get("orderByField").and_then(Value::as_str) == Some("updatedAt");
             let w = inner.world();
@@ -795,8 +976,16 @@ fn config(inner: &Inner, op: Operation, bytes: &[u8], now: Instant) -> Reply {
                     if statuses.as_ref().is_some_and(|st| !st.contains(&s)) {
                         return None;
                     }
-                    let key = if by_updated { view.updated } else { view.created };
-                    Some((key, j.id, body::config_job_with_attempts(&w.clock, j, &view)))
+                    let key = if by_updated {
+                        view.updated
+                    } else {
+                        view.created
+                    };
+                    Some((
+                        key,
+                        j.id,
+                        body::config_job_with_attempts(&w.clock, j, &view),
+                    ))
                 })
                 .collect();
             rows.sort_by_key(|(t, id, _)| (*t, *id));
@@ -804,7 +993,12 @@ fn config(inner: &Inner, op: Operation, bytes: &[u8], now: Instant) -> Reply {
                 rows.reverse();
             }
             let total = rows.len();
-            let jobs: Vec<Value> = rows.into_iter().skip(offset).take(page_size).map(|(_, _, v)| v).collect();
+            let jobs: Vec<Value> = rows
+                .into_iter()
+                .skip(offset)
+                .take(page_size)
+                .map(|(_, _, v)| v)
+                .collect();
             Reply::ok(&json!({ "jobs": jobs, "totalJobCount": total }))
         }
         _ => Reply::json(404, &json!({ "message": "Not Found" })),
@@ -822,8 +1016,14 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")]
-        {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+        ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
     }
@@ -831,10 +1031,22 @@ mod tests {
     #[test]
     fn classify_knows_both_flavours_and_prefixes() {
         let get = Method::GET;
-        assert_eq!(classify(&get, "/api/public/v1/jobs/7"), Some((Api::Public, Operation::GetJob, Some("7"))));
-        assert_eq!(classify(&get, "/v1/jobs/7"), Some((Api::Public, Operation::GetJob, Some("7"))));
-        assert_eq!(classify(&get, "/api/v1/health"), Some((Api::Config, Operation::ConfigHealth, None)));
-        assert_eq!(classify(&Method::POST, "/api/v1/jobs/get_without_logs").map(|c| c.1), Some(Operation::JobsGetWithoutLogs));
+        assert_eq!(
+            classify(&get, "/api/public/v1/jobs/7"),
+            Some((Api::Public, Operation::GetJob, Some("7")))
+        );
+        assert_eq!(
+            classify(&get, "/v1/jobs/7"),
+            Some((Api::Public, Operation::GetJob, Some("7")))
+        );
+        assert_eq!(
+            classify(&get, "/api/v1/health"),
+            Some((Api::Config, Operation::ConfigHealth, None))
+        );
+        assert_eq!(
+            classify(&Method::POST, "/api/v1/jobs/get_without_logs").map(|c| c.1),
+            Some(Operation::JobsGetWithoutLogs)
+        );
         assert_eq!(classify(&Method::POST, "/api/v1/jobs/7"), None);
         assert_eq!(classify(&get, "/health"), None);
     }

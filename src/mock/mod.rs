@@ -16,8 +16,8 @@ pub mod state;
 mod http;
 
 pub use scenario::{
-    ConnectionSpec, ConnectionStatus, Fault, FaultAction, JobBehaviour, Operation, Outcome, ResetCreates, Scenario,
-    ScenarioError, DEFAULT_SCENARIO,
+    ConnectionSpec, ConnectionStatus, Fault, FaultAction, JobBehaviour, Operation, Outcome,
+    ResetCreates, Scenario, ScenarioError, DEFAULT_SCENARIO,
 };
 
 use std::collections::VecDeque;
@@ -87,8 +87,16 @@ impl MockConfig {
     /// no faults), accepting client credentials with the default id and secret.
     pub fn for_model(model: &crate::spec::Model) -> Self {
         let mut scenario = Scenario::default();
-        scenario.seed(model.connections.iter().map(|c| (c.id.as_str(), c.name.as_str())));
-        Self { scenario, auth: MockAuth::default_client_credentials() }
+        scenario.seed(
+            model
+                .connections
+                .iter()
+                .map(|c| (c.id.as_str(), c.name.as_str())),
+        );
+        Self {
+            scenario,
+            auth: MockAuth::default_client_credentials(),
+        }
     }
 }
 
@@ -139,7 +147,10 @@ impl MockServer {
 
     /// Requests received so far, oldest first (at most [`RECORDED_REQUESTS_CAP`]).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.requests.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
+        self.requests
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Stop accepting, close every connection and wait for the server task to end.
@@ -163,11 +174,24 @@ impl Drop for MockServer {
 
 /// Bind `listen` (port 0 picks a free port) and serve `config` until shut down.
 pub async fn start(listen: SocketAddr, config: MockConfig) -> Result<MockServer, MockError> {
-    let listener = TcpListener::bind(listen).await.map_err(|source| MockError::Bind { addr: listen, source })?;
-    let addr = listener.local_addr().map_err(|source| MockError::Bind { addr: listen, source })?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| MockError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| MockError::Bind {
+        addr: listen,
+        source,
+    })?;
     let requests = Arc::new(Mutex::new(VecDeque::new()));
     let inner = Arc::new(http::Inner::new(config, addr, requests.clone()));
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(http::serve(listener, inner, stopped));
-    Ok(MockServer { addr, requests, stop: Some(stop), task: Some(task) })
+    Ok(MockServer {
+        addr,
+        requests,
+        stop: Some(stop),
+        task: Some(task),
+    })
 }

@@ -31,7 +31,7 @@ pub enum ScenarioError {
         name: String,
         /// The cause, with line and column.
         #[source]
-        source: serde_saphyr::Error,
+        source: Box<serde_saphyr::Error>,
     },
     /// The scenario parsed but is inconsistent.
     #[error("invalid scenario `{name}`: {message}")]
@@ -226,7 +226,11 @@ pub struct Fault {
 
 /// What a fault does to a request.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case"
+)]
 pub enum FaultAction {
     /// Delay the response by this long (other rules still apply).
     Latency(#[serde(with = "duration")] Duration),
@@ -292,13 +296,16 @@ pub enum Operation {
 impl Scenario {
     /// The embedded default scenario.
     pub fn default_scenario() -> Self {
-        Self::from_str("<default>", DEFAULT_SCENARIO).expect("the embedded default scenario is valid")
+        Self::from_str("<default>", DEFAULT_SCENARIO)
+            .expect("the embedded default scenario is valid")
     }
 
     /// Parse and check a scenario.
     pub fn from_str(name: &str, text: &str) -> Result<Self, ScenarioError> {
-        let s: Scenario = serde_saphyr::from_str(text)
-            .map_err(|source| ScenarioError::Parse { name: name.to_owned(), source })?;
+        let s: Scenario = serde_saphyr::from_str(text).map_err(|source| ScenarioError::Parse {
+            name: name.to_owned(),
+            source: Box::new(source),
+        })?;
         s.check(name)?;
         Ok(s)
     }
@@ -306,13 +313,18 @@ impl Scenario {
     /// Read, parse and check a scenario file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, ScenarioError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ScenarioError::Read { path: name.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: name.clone(),
+            source,
+        })?;
         Self::from_str(&name, &text)
     }
 
     fn check(&self, name: &str) -> Result<(), ScenarioError> {
-        let invalid = |message: String| ScenarioError::Invalid { name: name.to_owned(), message };
+        let invalid = |message: String| ScenarioError::Invalid {
+            name: name.to_owned(),
+            message,
+        };
         let mut seen = std::collections::BTreeSet::new();
         for c in &self.connections {
             if !is_uuid(&c.id) {
@@ -322,7 +334,9 @@ impl Scenario {
                 return Err(invalid(format!("connection id `{}` is listed twice", c.id)));
             }
         }
-        for jobs in std::iter::once(&self.jobs).chain(self.connections.iter().filter_map(|c| c.jobs.as_ref())) {
+        for jobs in std::iter::once(&self.jobs)
+            .chain(self.connections.iter().filter_map(|c| c.jobs.as_ref()))
+        {
             if jobs.attempts == 0 {
                 return Err(invalid("`attempts` must be at least 1".to_owned()));
             }
@@ -330,7 +344,9 @@ impl Scenario {
         for f in &self.faults {
             if let FaultAction::Error(code) = f.action {
                 if !(400..=599).contains(&code) {
-                    return Err(invalid(format!("fault error status {code} is not a 4xx or 5xx status")));
+                    return Err(invalid(format!(
+                        "fault error status {code} is not a 4xx or 5xx status"
+                    )));
                 }
             }
         }
@@ -342,7 +358,11 @@ impl Scenario {
     pub fn seed<'a>(&mut self, ids: impl IntoIterator<Item = (&'a str, &'a str)>) {
         for (id, name) in ids {
             let id = id.to_ascii_lowercase();
-            if !self.connections.iter().any(|c| c.id.eq_ignore_ascii_case(&id)) {
+            if !self
+                .connections
+                .iter()
+                .any(|c| c.id.eq_ignore_ascii_case(&id))
+            {
                 self.connections.push(ConnectionSpec {
                     id,
                     name: name.to_owned(),
@@ -358,7 +378,10 @@ impl Scenario {
 pub fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// serde helper: durations written as humantime strings (`500ms`, `2s`, `1m30s`).
@@ -368,7 +391,8 @@ mod duration {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map_err(|e| serde::de::Error::custom(format!("invalid duration `{s}`: {e}")))
+        humantime::parse_duration(&s)
+            .map_err(|e| serde::de::Error::custom(format!("invalid duration `{s}`: {e}")))
     }
 }
 
@@ -399,8 +423,16 @@ mod tests {
         assert_eq!(s.faults[0].action, FaultAction::Drop);
         assert_eq!(s.faults[1].action, FaultAction::Error(503));
         assert_eq!(s.faults[1].operation, Some(Operation::GetJob));
-        assert_eq!(s.faults[2].action, FaultAction::RateLimit { retry_after: Duration::from_secs(2) });
-        assert_eq!(s.faults[3].action, FaultAction::Latency(Duration::from_millis(150)));
+        assert_eq!(
+            s.faults[2].action,
+            FaultAction::RateLimit {
+                retry_after: Duration::from_secs(2)
+            }
+        );
+        assert_eq!(
+            s.faults[3].action,
+            FaultAction::Latency(Duration::from_millis(150))
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! state machine needs no background task, and paused tokio time drives it exactly. This module
 //! never does IO and never reads the wall clock except once, in [`Clock::new`].
 
-use super::scenario::{ConnectionSpec, ConnectionStatus, JobBehaviour, Outcome, ResetCreates, Scenario};
+use super::scenario::{
+    ConnectionSpec, ConnectionStatus, JobBehaviour, Outcome, ResetCreates, Scenario,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +27,10 @@ impl Clock {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        Self { base: Instant::now(), base_epoch }
+        Self {
+            base: Instant::now(),
+            base_epoch,
+        }
     }
 
     /// Epoch seconds of `t`.
@@ -72,7 +77,10 @@ pub enum JobStatus {
 impl JobStatus {
     /// Whether the status is final.
     pub fn is_terminal(self) -> bool {
-        matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        )
     }
 }
 
@@ -201,7 +209,10 @@ impl Job {
                     let (re, be) = if b.stuck {
                         (b.records / 2, b.bytes / 2)
                     } else {
-                        (frac(b.records, done, b.duration), frac(b.bytes, done, b.duration))
+                        (
+                            frac(b.records, done, b.duration),
+                            frac(b.bytes, done, b.duration),
+                        )
                     };
                     attempts.push(AttemptView {
                         number: i,
@@ -222,7 +233,11 @@ impl Job {
                 let committed = if ok { (b.records, b.bytes) } else { (0, 0) };
                 attempts.push(AttemptView {
                     number: i,
-                    status: if ok { AttemptStatus::Succeeded } else { AttemptStatus::Failed },
+                    status: if ok {
+                        AttemptStatus::Succeeded
+                    } else {
+                        AttemptStatus::Failed
+                    },
                     created: start,
                     updated: end,
                     ended: Some(end),
@@ -257,7 +272,13 @@ impl Job {
             }
         }
         let started = attempts.first().map(|a| a.created);
-        JobView { status, created: self.created, updated, started, attempts }
+        JobView {
+            status,
+            created: self.created,
+            updated,
+            started,
+            attempts,
+        }
     }
 }
 
@@ -315,7 +336,11 @@ impl World {
             .connections
             .iter()
             .map(|c: &ConnectionSpec| {
-                let behaviour = c.jobs.clone().map(Arc::new).unwrap_or_else(|| default.clone());
+                let behaviour = c
+                    .jobs
+                    .clone()
+                    .map(Arc::new)
+                    .unwrap_or_else(|| default.clone());
                 let reset_behaviour = Arc::new(JobBehaviour {
                     records: 0,
                     bytes: 0,
@@ -333,9 +358,20 @@ impl World {
                 }
             })
             .collect();
-        let index = connections.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        let index = connections
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
         let connections_created_at = clock.epoch(Instant::now()) - 86_400;
-        Self { clock, connections, index, jobs: Vec::new(), first_job_id: scenario.first_job_id, connections_created_at }
+        Self {
+            clock,
+            connections,
+            index,
+            jobs: Vec::new(),
+            first_job_id: scenario.first_job_id,
+            connections_created_at,
+        }
     }
 
     /// A connection by id (case-insensitive).
@@ -343,7 +379,9 @@ impl World {
         if let Some(&i) = self.index.get(id) {
             return Some(&self.connections[i]);
         }
-        self.index.get(id.to_ascii_lowercase().as_str()).map(|&i| &self.connections[i])
+        self.index
+            .get(id.to_ascii_lowercase().as_str())
+            .map(|&i| &self.connections[i])
     }
 
     /// A job by id.
@@ -354,12 +392,27 @@ impl World {
 
     fn job_mut(&mut self, id: i64) -> Option<&mut Job> {
         let i = id.checked_sub(self.first_job_id)?;
-        usize::try_from(i).ok().and_then(move |i| self.jobs.get_mut(i))
+        usize::try_from(i)
+            .ok()
+            .and_then(move |i| self.jobs.get_mut(i))
     }
 
-    fn push_job(&mut self, connection: Arc<str>, kind: JobKind, behaviour: Arc<JobBehaviour>, now: Instant) -> i64 {
+    fn push_job(
+        &mut self,
+        connection: Arc<str>,
+        kind: JobKind,
+        behaviour: Arc<JobBehaviour>,
+        now: Instant,
+    ) -> i64 {
         let id = self.first_job_id + self.jobs.len() as i64;
-        self.jobs.push(Job { id, connection, kind, created: now, behaviour, cancelled_at: None });
+        self.jobs.push(Job {
+            id,
+            connection,
+            kind,
+            created: now,
+            behaviour,
+            cancelled_at: None,
+        });
         id
     }
 
@@ -375,7 +428,9 @@ impl World {
 
     /// Start a sync: refused while another job of the connection runs.
     pub fn sync(&mut self, connection: &str, now: Instant) -> Result<i64, Refusal> {
-        let c = self.connection(connection).ok_or(Refusal::UnknownConnection)?;
+        let c = self
+            .connection(connection)
+            .ok_or(Refusal::UnknownConnection)?;
         if c.status != ConnectionStatus::Active {
             return Err(Refusal::Inactive);
         }
@@ -388,7 +443,9 @@ impl World {
 
     /// Reset (or clear): cancel whatever runs for the connection and start a reset job.
     pub fn reset(&mut self, connection: &str, now: Instant) -> Result<i64, Refusal> {
-        let c = self.connection(connection).ok_or(Refusal::UnknownConnection)?;
+        let c = self
+            .connection(connection)
+            .ok_or(Refusal::UnknownConnection)?;
         if c.status != ConnectionStatus::Active {
             return Err(Refusal::Inactive);
         }
@@ -414,7 +471,10 @@ impl World {
         j.cancelled_at = Some(now);
         let (connection, behaviour) = (j.connection.clone(), j.behaviour.clone());
         if behaviour.cancel_spawns_job {
-            let fresh = Arc::new(JobBehaviour { cancel_spawns_job: false, ..(*behaviour).clone() });
+            let fresh = Arc::new(JobBehaviour {
+                cancel_spawns_job: false,
+                ..(*behaviour).clone()
+            });
             self.push_job(connection, JobKind::Sync, fresh, now);
         }
         Ok(())
@@ -432,7 +492,15 @@ mod tests {
     const C: &str = "7c2b0000-0000-4000-8000-000000000001";
 
     fn statuses(w: &World, id: i64, start: Instant, at_ms: &[u64]) -> Vec<JobStatus> {
-        at_ms.iter().map(|ms| w.job(id).unwrap().view(start + Duration::from_millis(*ms)).status).collect()
+        at_ms
+            .iter()
+            .map(|ms| {
+                w.job(id)
+                    .unwrap()
+                    .view(start + Duration::from_millis(*ms))
+                    .status
+            })
+            .collect()
     }
 
     #[tokio::test(start_paused = true)]
@@ -443,9 +511,18 @@ mod tests {
         let t0 = Instant::now();
         let id = w.sync(C, t0).unwrap();
         use JobStatus::*;
-        assert_eq!(statuses(&w, id, t0, &[0, 999, 1000, 2999, 3000, 3999, 4000, 5999, 6000]), [
-            Pending, Pending, Running, Running, Incomplete, Incomplete, Running, Running, Succeeded
-        ]);
+        assert_eq!(
+            statuses(
+                &w,
+                id,
+                t0,
+                &[0, 999, 1000, 2999, 3000, 3999, 4000, 5999, 6000]
+            ),
+            [
+                Pending, Pending, Running, Running, Incomplete, Incomplete, Running, Running,
+                Succeeded
+            ]
+        );
         let v = w.job(id).unwrap().view(t0 + Duration::from_secs(10));
         assert_eq!(v.attempts.len(), 2);
         assert_eq!(v.attempts[0].status, AttemptStatus::Failed);
@@ -459,13 +536,19 @@ mod tests {
         let mut w = world(&format!("connections: [{{ id: {C}, name: a }}]\n"));
         let t0 = Instant::now();
         let first = w.sync(C, t0).unwrap();
-        assert_eq!(w.sync(C, t0 + Duration::from_millis(10)), Err(Refusal::SyncRunning(first)));
+        assert_eq!(
+            w.sync(C, t0 + Duration::from_millis(10)),
+            Err(Refusal::SyncRunning(first))
+        );
         let t1 = t0 + Duration::from_secs(1);
         let reset = w.reset(C, t1).unwrap();
         assert_eq!(w.job(first).unwrap().view(t1).status, JobStatus::Cancelled);
         assert_eq!(w.job(reset).unwrap().kind, JobKind::Reset);
         assert_eq!(w.cancel(first, t1), Err(Refusal::NotRunning));
-        assert_eq!(w.sync("00000000-0000-4000-8000-000000000000", t1), Err(Refusal::UnknownConnection));
+        assert_eq!(
+            w.sync("00000000-0000-4000-8000-000000000000", t1),
+            Err(Refusal::UnknownConnection)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -475,7 +558,13 @@ mod tests {
         ));
         let t0 = Instant::now();
         let id = w.sync(C, t0).unwrap();
-        assert_eq!(w.job(id).unwrap().view(t0 + Duration::from_secs(86_400)).status, JobStatus::Running);
+        assert_eq!(
+            w.job(id)
+                .unwrap()
+                .view(t0 + Duration::from_secs(86_400))
+                .status,
+            JobStatus::Running
+        );
         let tc = t0 + Duration::from_secs(60);
         w.cancel(id, tc).unwrap();
         let v = w.job(id).unwrap().view(tc);
@@ -486,10 +575,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn queued_only_when_asked() {
-        let mut w = world(&format!("connections: [{{ id: {C}, name: a }}]\njobs: {{ pending: 1s, queued: 1s }}\n"));
+        let mut w = world(&format!(
+            "connections: [{{ id: {C}, name: a }}]\njobs: {{ pending: 1s, queued: 1s }}\n"
+        ));
         let t0 = Instant::now();
         let id = w.sync(C, t0).unwrap();
-        assert_eq!(statuses(&w, id, t0, &[500, 1500, 2500]), [JobStatus::Pending, JobStatus::Queued, JobStatus::Running]);
+        assert_eq!(
+            statuses(&w, id, t0, &[500, 1500, 2500]),
+            [JobStatus::Pending, JobStatus::Queued, JobStatus::Running]
+        );
         let mut w = world(&format!("connections: [{{ id: {C}, name: a }}]\n"));
         let id = w.sync(C, t0).unwrap();
         let all = statuses(&w, id, t0, &(0..60).map(|i| i * 100).collect::<Vec<_>>());
