@@ -1009,3 +1009,97 @@ async fn requests_are_recorded_without_bodies() {
     );
     assert!(m.server.base_url().starts_with("http://127.0.0.1:"));
 }
+
+// ---- the CLI ----------------------------------------------------------------------------------
+
+#[test]
+fn mock_serve_rejects_a_bad_scenario_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "jobs:\n  duraton: 2s\n").unwrap();
+    let out = util::airguard()
+        .args(["mock", "serve", "--listen", "127.0.0.1:0", "--scenario"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid scenario"), "{err}");
+}
+
+/// Kills the spawned mock when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn mock_serve_prints_its_urls_and_credentials_and_serves() {
+    use std::io::BufRead;
+    let mut child = Child(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("airguard"))
+            .args([
+                "mock",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--client-id",
+                "ci",
+                "--client-secret",
+                "s3cret-value",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let banner = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Press Ctrl-C");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines.join("\n")
+    })
+    .await
+    .unwrap();
+    assert!(
+        banner.contains("/api/public/v1\n")
+            && banner.contains("/api/v1\n")
+            && banner.contains("/v1\n"),
+        "{banner}"
+    );
+    assert!(banner.contains("client id:                ci"), "{banner}");
+    assert!(
+        !banner.contains("s3cret-value"),
+        "a given secret is never echoed: {banner}"
+    );
+    let base = banner
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = reqwest::get(format!("{base}/api/v1/health")).await.unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({ "available": true })
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/public/v1/applications/token"))
+        .form(&[("client_id", "ci"), ("client_secret", "s3cret-value")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}

@@ -4,6 +4,8 @@
 
 use anyhow::{bail, Result};
 
+mod bench_mock;
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -14,6 +16,7 @@ fn main() -> Result<()> {
 
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        _ => bail!("usage: cargo xtask bench <render|conform|audit>"),
+        Some("mock") => bench_mock::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench <render|conform|audit|mock>"),
     }
 }
