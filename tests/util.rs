@@ -14,8 +14,9 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
-/// A path under the read-only `../shared/reference/` oracles. From a worktree nested deeper
-/// (`/work/wt/<name>`), the nearest ancestor holding `shared/reference` is used.
+/// A path under the read-only `shared/reference/` oracles: `../shared/reference/` from the
+/// repository root, or the nearest ancestor's `shared/reference/` (for git worktrees nested
+/// deeper than the main checkout).
 pub fn reference(rel: &str) -> PathBuf {
     let root = root();
     let base = root

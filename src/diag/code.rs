@@ -9,8 +9,19 @@ use super::Severity;
 
 /// A stable diagnostic code.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::EnumIter, strum::EnumString,
-    strum::IntoStaticStr, strum::Display, serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::EnumIter,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -117,7 +128,10 @@ mod tests {
         let set: BTreeSet<&str> = all.iter().copied().collect();
         assert_eq!(all.len(), set.len());
         for c in all {
-            assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{c}");
+            assert!(
+                c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{c}"
+            );
             assert_eq!(c.parse::<Code>().unwrap().as_str(), c);
         }
     }

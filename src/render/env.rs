@@ -11,7 +11,20 @@ use serde::Serialize;
 use std::sync::LazyLock;
 
 /// Every template, by name. Add new templates here.
-const TEMPLATES: &[(&str, &str)] = &[];
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "secretstore.yaml.j2",
+        include_str!("../../templates/secretstore.yaml.j2"),
+    ),
+    (
+        "externalsecret.yaml.j2",
+        include_str!("../../templates/externalsecret.yaml.j2"),
+    ),
+    (
+        "airflow-values.yaml.j2",
+        include_str!("../../templates/airflow-values.yaml.j2"),
+    ),
+];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -21,8 +34,10 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.set_keep_trailing_newline(true);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("yaml", yaml_filter);
+    env.add_filter("yaml_single", |s: String| yaml_single(&s));
     for (name, source) in TEMPLATES {
-        env.add_template(name, source).unwrap_or_else(|e| panic!("template {name} does not parse: {e:#}"));
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name} does not parse: {e:#}"));
     }
     env
 });
@@ -31,8 +46,14 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 pub fn render(template: &str, ctx: impl Serialize) -> Result<String, RenderError> {
     let t = ENV
         .get_template(template)
-        .map_err(|source| RenderError::Template { template: template.to_string(), source })?;
-    t.render(ctx).map_err(|source| RenderError::Template { template: template.to_string(), source })
+        .map_err(|source| RenderError::Template {
+            template: template.to_string(),
+            source,
+        })?;
+    t.render(ctx).map_err(|source| RenderError::Template {
+        template: template.to_string(),
+        source,
+    })
 }
 
 fn yaml_filter(v: Value) -> Result<String, minijinja::Error> {
@@ -40,7 +61,8 @@ fn yaml_filter(v: Value) -> Result<String, minijinja::Error> {
         return Ok(yaml_scalar(s));
     }
     // Numbers, booleans and none: their JSON form is the YAML form.
-    serde_json::to_string(&v).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
+    serde_json::to_string(&v)
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
 }
 
 /// A string as a YAML scalar: plain when that reads back as the same string, else double-quoted.
@@ -50,6 +72,16 @@ pub fn yaml_scalar(s: &str) -> String {
     } else {
         serde_json::to_string(s).expect("strings serialize")
     }
+}
+
+/// A string as a single-quoted YAML scalar (only `'` is escaped, by doubling), for values full of
+/// double quotes such as JSON. Falls back to [`yaml_scalar`] for text with line breaks or
+/// control characters, which single quotes would fold.
+pub fn yaml_single(s: &str) -> String {
+    if s.chars().any(|c| c.is_control()) {
+        return yaml_scalar(s);
+    }
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn is_plain_safe(s: &str) -> bool {
@@ -68,7 +100,8 @@ fn is_plain_safe(s: &str) -> bool {
     if s.ends_with(':') || s.ends_with(' ') || s.contains(": ") || s.contains(" #") {
         return false;
     }
-    s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@+= ".contains(c))
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:@+= ".contains(c))
 }
 
 #[cfg(test)]
@@ -77,12 +110,43 @@ mod tests {
 
     #[test]
     fn scalars_read_back_as_strings() {
-        for s in ["airbyte", "true", "1h", "0", "10.0.0.0/8", "a: b", "x #y", "", "on", "1.8.5", "{{ .x }}", "http://a:80/b"] {
+        for s in [
+            "airbyte",
+            "true",
+            "1h",
+            "0",
+            "10.0.0.0/8",
+            "a: b",
+            "x #y",
+            "",
+            "on",
+            "1.8.5",
+            "{{ .x }}",
+            "http://a:80/b",
+        ] {
             let y = yaml_scalar(s);
-            let back: String = serde_saphyr::from_str(&y).unwrap_or_else(|e| panic!("{s:?} -> {y}: {e}"));
+            let back: String =
+                serde_saphyr::from_str(&y).unwrap_or_else(|e| panic!("{s:?} -> {y}: {e}"));
             assert_eq!(back, s, "{y}");
         }
         assert_eq!(yaml_scalar("airbyte"), "airbyte");
         assert_eq!(yaml_scalar("true"), "\"true\"");
+    }
+
+    #[test]
+    fn single_quoted_scalars_read_back() {
+        for s in [
+            r#"{"a":"b","c":{{ .x | toJson }}}"#,
+            "it's",
+            "",
+            "a\nb",
+            "#x",
+            "- y",
+        ] {
+            let y = super::yaml_single(s);
+            let back: String =
+                serde_saphyr::from_str(&y).unwrap_or_else(|e| panic!("{s:?} -> {y}: {e}"));
+            assert_eq!(back, s, "{y}");
+        }
     }
 }
