@@ -1103,3 +1103,72 @@ async fn mock_serve_prints_its_urls_and_credentials_and_serves() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+// ---- seeding from a spec ----------------------------------------------------------------------
+
+fn load_model(fixture: &str) -> airguard::spec::Model {
+    let mut files = airguard::diag::Files::new();
+    let path = camino::Utf8PathBuf::from_path_buf(util::fixture(fixture)).unwrap();
+    let (model, diags) = airguard::spec::from_file(&mut files, &path);
+    model.unwrap_or_else(|| panic!("{fixture}: {diags:?}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn for_model_serves_every_connection_the_spec_names_as_active() {
+    let model = load_model("specs/valid/example.yaml");
+    assert!(!model.connections.is_empty());
+    let config = MockConfig::for_model(&model);
+    assert_eq!(config.auth, MockAuth::default_client_credentials());
+    let m = Mock {
+        server: mock::start("127.0.0.1:0".parse().unwrap(), config)
+            .await
+            .unwrap(),
+        http: reqwest::Client::new(),
+        token: None,
+    };
+    let (_, t) = m
+        .post(
+            "/api/public/v1/applications/token",
+            json!({ "client_id": mock::DEFAULT_CLIENT_ID, "client_secret": mock::DEFAULT_CLIENT_SECRET }),
+        )
+        .await;
+    let m = Mock {
+        token: Some(t["access_token"].as_str().unwrap().to_owned()),
+        ..m
+    };
+    for c in &model.connections {
+        let (s, body) = m.get(&format!("/api/public/v1/connections/{}", c.id)).await;
+        assert_eq!(s, StatusCode::OK, "{}", c.name);
+        assert_eq!(
+            (body["name"].as_str(), body["status"].as_str()),
+            (Some(c.name.as_str()), Some("active"))
+        );
+        let (s, job) = m
+            .post(
+                "/api/public/v1/jobs",
+                json!({ "connectionId": c.id, "jobType": "sync" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        advance(Duration::from_secs(10)).await;
+        assert_eq!(
+            m.job(job["jobId"].as_i64().unwrap()).await["status"],
+            "succeeded"
+        );
+    }
+}
+
+#[test]
+fn mock_serve_with_an_invalid_spec_exits_2() {
+    let out = util::airguard()
+        .args(["mock", "serve", "--listen", "127.0.0.1:0", "--spec"])
+        .arg(util::fixture("specs/invalid/invalid-connection-id.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

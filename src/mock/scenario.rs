@@ -43,8 +43,9 @@ pub enum ScenarioError {
     },
 }
 
-/// A complete mock scenario.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+/// A complete mock scenario. `Scenario::default()` has no connections, the default job
+/// behaviour, no faults and Airbyte's 15-minute tokens.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Scenario {
     /// Connections that exist (in this order in listings).
@@ -62,6 +63,18 @@ pub struct Scenario {
     /// The id of the first job created (default 1).
     #[serde(default = "default_first_job_id")]
     pub first_job_id: i64,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            connections: Vec::new(),
+            jobs: JobBehaviour::default(),
+            faults: Vec::new(),
+            token_ttl: default_token_ttl(),
+            first_job_id: default_first_job_id(),
+        }
+    }
 }
 
 fn default_token_ttl() -> Duration {
@@ -405,6 +418,11 @@ mod tests {
         let s = Scenario::default_scenario();
         assert!(!s.connections.is_empty());
         assert_eq!(s.jobs.queued, Duration::ZERO);
+    }
+
+    #[test]
+    fn default_matches_an_empty_file() {
+        assert_eq!(Scenario::default(), Scenario::from_str("t", "{}").unwrap());
     }
 
     #[test]
