@@ -40,9 +40,10 @@ connection_id="9b1d0c6e-3f1a-4a8e-9d2b-6c0f4e1a2b3c"
 
 scenario="$(mktemp)"
 mocklog="$(mktemp)"
+airflow_home="$(mktemp -d)"
 cleanup() {
   if [[ -n "${mock_pid:-}" ]]; then kill "$mock_pid" 2>/dev/null || true; wait "$mock_pid" 2>/dev/null || true; fi
-  rm -f "$scenario" "$mocklog"
+  rm -rf "$scenario" "$mocklog" "$airflow_home"
 }
 trap cleanup EXIT
 
@@ -68,6 +69,10 @@ done
 
 export AIRBYTE_MOCK_BASE="http://127.0.0.1:$port/api/public/v1"
 export AIRBYTE_CLIENT_ID="$client_id" AIRBYTE_CLIENT_SECRET="$client_secret" AIRBYTE_CONNECTION_ID="$connection_id"
+# The Airflow connection in JSON form, as the rendered values give it to Airflow: host carries
+# scheme and base path, login/password are the client credentials, schema is the token URL.
+export AIRFLOW_HOME="$airflow_home"
+export AIRFLOW_CONN_AIRBYTE_DEFAULT="{\"conn_type\":\"airbyte\",\"host\":\"$AIRBYTE_MOCK_BASE\",\"login\":\"$client_id\",\"password\":\"$client_secret\",\"schema\":\"v1/applications/token\",\"extra\":{\"timeout\":10}}"
 
 failed=0
 log "airbyte-api SDK"
