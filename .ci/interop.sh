@@ -17,6 +17,19 @@ stamp="$venv/.airguard-pins"
 
 log() { printf '[interop %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
+# A fresh Debian/Ubuntu machine may lack the venv module (or python3 itself).
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing python3-venv"
+    sudo_cmd=""; [[ "$(id -u)" -ne 0 ]] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq python3 python3-venv >/dev/null
+  else
+    echo "python3 with the venv module is required" >&2
+    exit 1
+  fi
+fi
+
 if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "${PINS[*]}" ]]; then
   log "creating venv $venv"
   rm -rf "$venv"
