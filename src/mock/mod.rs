@@ -37,7 +37,8 @@ pub const DEFAULT_CLIENT_SECRET: &str = "airguard-mock-secret";
 pub const RECORDED_REQUESTS_CAP: usize = 100_000;
 
 /// Which credentials the mock accepts on API calls (health and token endpoints are open).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Its `Debug` output redacts passwords, tokens and secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub enum MockAuth {
     /// Any request, with or without credentials.
     None,
@@ -61,6 +62,26 @@ pub enum MockAuth {
         /// Client secret.
         client_secret: String,
     },
+}
+
+impl std::fmt::Debug for MockAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "<redacted>";
+        match self {
+            MockAuth::None => f.write_str("None"),
+            MockAuth::Basic { user, .. } => f
+                .debug_struct("Basic")
+                .field("user", user)
+                .field("password", &REDACTED)
+                .finish(),
+            MockAuth::Bearer { .. } => f.debug_struct("Bearer").field("token", &REDACTED).finish(),
+            MockAuth::ClientCredentials { client_id, .. } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
+                .field("client_secret", &REDACTED)
+                .finish(),
+        }
+    }
 }
 
 impl MockAuth {
@@ -194,4 +215,35 @@ pub async fn start(listen: SocketAddr, config: MockConfig) -> Result<MockServer,
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let auth = MockAuth::ClientCredentials {
+            client_id: "id".into(),
+            client_secret: "s3cret".into(),
+        };
+        let config = MockConfig {
+            scenario: Scenario::default(),
+            auth,
+        };
+        let text = format!(
+            "{config:?} {:?} {:?}",
+            MockAuth::Bearer {
+                token: "t0ken".into()
+            },
+            MockAuth::Basic {
+                user: "u".into(),
+                password: "pa55".into()
+            }
+        );
+        for secret in ["s3cret", "t0ken", "pa55"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("\"id\""));
+    }
 }
