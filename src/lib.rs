@@ -11,3 +11,4 @@ pub mod mock;
 pub mod output;
 pub mod render;
 pub mod spec;
+pub mod topology;

@@ -5,6 +5,8 @@
 mod cli;
 /// Generated files (schema, diagnostics reference) are committed and fresh.
 mod generated;
+/// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.
+mod netpol;
 /// Property tests: random valid specs render deterministically; mutated YAML never panics.
 mod props;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.

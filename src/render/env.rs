@@ -24,6 +24,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "airflow-values.yaml.j2",
         include_str!("../../templates/airflow-values.yaml.j2"),
     ),
+    (
+        super::network_policy::TEMPLATE,
+        include_str!("../../templates/networkpolicy.yaml.j2"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

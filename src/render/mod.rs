@@ -9,6 +9,8 @@
 mod env;
 pub mod external_secret;
 pub mod helm_values;
+pub mod network_policy;
+pub mod typed;
 
 use crate::spec::Model;
 
@@ -55,6 +57,7 @@ pub fn header(model: &Model) -> String {
 pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let mut out: Vec<Artifact> = Vec::new();
     out.push(helm_values::render(model)?);
+    out.extend(network_policy::render(model)?);
     out.extend(external_secret::render(model)?);
     let k = kustomization(model, &out);
     out.push(k);

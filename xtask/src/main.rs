@@ -3,6 +3,7 @@
 //! Run as `cargo xtask <task>`. Generated files are committed; tests fail when they are stale.
 
 mod bench_mock;
+mod bench_netpol;
 mod bench_render;
 mod tidy;
 
@@ -16,7 +17,7 @@ fn main() -> Result<()> {
         Some("tidy") => tidy::run(&root()),
         Some("bench") => bench(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask <codegen [--check] | tidy | bench <render|conform|audit|mock>>"
+            "usage: cargo xtask <codegen [--check] | tidy | bench <render|netpol|conform|audit|mock>>"
         ),
     }
 }
@@ -91,6 +92,7 @@ fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("mock") => bench_mock::run(&args[1..]),
         Some("render") => bench_render::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench <render|conform|audit|mock>"),
+        Some("netpol") => bench_netpol::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench <render|netpol|conform|audit|mock>"),
     }
 }
