@@ -383,6 +383,30 @@ async fn public_api_bodies_validate_against_api_yaml() {
         .await;
     check(Doc::Api, "JobsResponse", &list);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    let since = list["data"][0]["startTime"].as_str().unwrap().to_owned();
+    let (s, list) = m
+        .get(&format!(
+            "/api/public/v1/jobs?createdAtStart={since}&workspaceIds={}",
+            mock::body::WORKSPACE_ID
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        2,
+        "both jobs were created at or after {since}"
+    );
+    let (_, list) = m
+        .get("/api/public/v1/jobs?createdAtEnd=2001-01-01T00:00:00Z")
+        .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 0);
+    let (_, list) = m
+        .get(&format!("/api/public/v1/jobs?workspaceIds={UNKNOWN}"))
+        .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 0);
+    let (s, p) = m.get("/api/public/v1/jobs?createdAtStart=yesterday").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    check(Doc::Problems, "BadRequestProblemResponse", &p);
 
     // cancel: 200 JobResponse cancelled; cancel again: 409 state-conflict
     let second_id = second["jobId"].as_i64().unwrap();

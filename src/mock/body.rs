@@ -31,6 +31,52 @@ pub fn iso_datetime(epoch: i64) -> String {
     }
 }
 
+/// Epoch seconds of an ISO-8601 date-time (`2024-05-01T12:34:56Z`, optional seconds and
+/// fraction, `Z` or `±HH:MM`), as query filters such as `createdAtStart` carry them.
+pub fn parse_iso_datetime(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once(['T', 't', ' '])?;
+    let mut d = date.splitn(3, '-');
+    let (y, m, day): (i64, i64, i64) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let (clock, offset) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
+        (c, 0)
+    } else {
+        let i = time.rfind(['+', '-'])?;
+        let (h, mi) = time[i + 1..].split_once(':')?;
+        let off = h.parse::<i64>().ok()? * 3600 + mi.parse::<i64>().ok()? * 60;
+        (&time[..i], if &time[i..=i] == "-" { -off } else { off })
+    };
+    let clock = clock.split('.').next()?;
+    let mut c = clock.split(':');
+    let hh: i64 = c.next()?.parse().ok()?;
+    let mm: i64 = c.next()?.parse().ok()?;
+    let ss: i64 = match c.next() {
+        Some(v) => v.parse().ok()?,
+        None => 0,
+    };
+    if c.next().is_some() || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, m, day) * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+}
+
+/// (year, month, day) to days since 1970-01-01 in the proleptic Gregorian calendar.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -279,6 +325,30 @@ mod tests {
         assert_eq!(iso_datetime(1_714_566_896), "2024-05-01T12:34:56Z");
         assert_eq!(iso_datetime(1_714_566_840), "2024-05-01T12:34Z");
         assert_eq!(iso_datetime(951_782_400), "2000-02-29T00:00Z");
+    }
+
+    #[test]
+    fn iso_datetime_round_trips_and_accepts_offsets() {
+        for epoch in [0, 951_782_400, 1_714_566_840, 1_714_566_896, 4_102_444_799] {
+            assert_eq!(parse_iso_datetime(&iso_datetime(epoch)), Some(epoch));
+        }
+        assert_eq!(
+            parse_iso_datetime("2024-05-01T14:34:56.789+02:00"),
+            Some(1_714_566_896)
+        );
+        assert_eq!(
+            parse_iso_datetime("2024-05-01T12:34:56-00:30"),
+            Some(1_714_566_896 + 1800)
+        );
+        for bad in [
+            "",
+            "2024-05-01",
+            "2024-13-01T00:00Z",
+            "2024-05-01T25:00Z",
+            "yesterday",
+        ] {
+            assert_eq!(parse_iso_datetime(bad), None, "{bad}");
+        }
     }
 
     #[test]

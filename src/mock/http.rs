@@ -781,15 +781,48 @@ fn list_jobs(inner: &Inner, query: Option<&str>, host: &str, prefix: &str, now: 
         },
     };
     let connection = q.get("connectionId").map(str::to_ascii_lowercase);
+    let mut bounds = [None; 4];
+    for (slot, key) in bounds.iter_mut().zip([
+        "createdAtStart",
+        "createdAtEnd",
+        "updatedAtStart",
+        "updatedAtEnd",
+    ]) {
+        if let Some(v) = q.get(key) {
+            match body::parse_iso_datetime(v) {
+                Some(t) => *slot = Some(t),
+                None => return bad_request(&format!("{key} is not an ISO-8601 date-time: {v}")),
+            }
+        }
+    }
+    let within = |t: i64, start: Option<i64>, end: Option<i64>| {
+        start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e)
+    };
+    // Every mock connection lives in one workspace: naming only others matches nothing.
+    let workspaces: Vec<&str> =
+        q.0.iter()
+            .filter(|(k, _)| k == "workspaceIds")
+            .map(|(_, v)| v.as_str())
+            .collect();
+    let in_workspace = workspaces.is_empty()
+        || workspaces
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(body::WORKSPACE_ID));
     let w = inner.world();
     let mut rows: Vec<(Instant, i64, Value)> = w
         .jobs
         .iter()
+        .filter(|_| in_workspace)
         .filter(|j| connection.as_deref().is_none_or(|c| &*j.connection == c))
         .filter(|j| kind.is_none_or(|k| k == Some(j.kind)))
         .filter_map(|j| {
             let v = j.view(now);
             if status.is_some_and(|s| s != <&str>::from(v.status)) {
+                return None;
+            }
+            if !within(w.clock.epoch(v.created), bounds[0], bounds[1])
+                || !within(w.clock.epoch(v.updated), bounds[2], bounds[3])
+            {
                 return None;
             }
             let key = if by_updated { v.updated } else { v.created };
