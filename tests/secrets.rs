@@ -214,44 +214,6 @@ fn cluster_store_renders_once_with_conditions_and_namespaced_refs() {
     }
 }
 
-/// Airbyte and Airflow in one namespace: one file, one store, every ExternalSecret once.
-#[test]
-fn shared_namespace_renders_one_file() {
-    let (_, text) = specs().into_iter().find(|s| s.0 == "aws-celery").unwrap();
-    let text = text.replace(
-        "airflow:\n  namespace: airflow",
-        "airflow:\n  namespace: airbyte",
-    );
-    let m = model("shared", &text);
-    let arts: Vec<Artifact> = owned(&m)
-        .into_iter()
-        .filter(|a| a.path.starts_with("secrets/"))
-        .collect();
-    assert_eq!(
-        arts.iter().map(|a| a.path.as_str()).collect::<Vec<_>>(),
-        ["secrets/airbyte.yaml"]
-    );
-    let kinds: Vec<String> = documents(&arts[0].content)
-        .iter()
-        .map(|d| {
-            format!(
-                "{}/{}",
-                d["kind"].as_str().unwrap(),
-                d["metadata"]["name"].as_str().unwrap()
-            )
-        })
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            "SecretStore/aws-secrets",
-            "ExternalSecret/airbyte-auth-secrets",
-            "ExternalSecret/airbyte-config-secrets",
-            "ExternalSecret/airguard-airbyte-api"
-        ]
-    );
-}
-
 #[test]
 fn airflow_connection_is_assembled_by_eso_not_by_airguard() {
     let (name, text) = specs().into_iter().find(|s| s.0 == "example").unwrap();

@@ -58,6 +58,8 @@ struct ValuesCtx {
     global_env: Vec<EnvCtx>,
     global_secret: Vec<SecretEnvCtx>,
     components: Vec<ComponentCtx>,
+    pgbouncer: bool,
+    bundled_postgresql: bool,
 }
 
 #[derive(Clone, Serialize)]
@@ -120,7 +122,14 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
             af.release, af.namespace
         ),
         "networkPolicies.enabled is false: airguard renders the NetworkPolicies (networkpolicies/).".into(),
+        "pgbouncer, postgresql and statsd follow the spec, so these values and the policies agree:".into(),
+        "statsd is off because no policy lets metrics traffic through.".into(),
     ];
+    if af.external_database.is_some() {
+        comment.push(
+            "The metadata database is external (airflow.external-database): set data.metadataSecretName to the Secret holding its connection.".into(),
+        );
+    }
     let (mut global_env, mut global_secret, mut components) = (Vec::new(), Vec::new(), Vec::new());
     if af.all_components {
         comment.push(format!(
@@ -172,6 +181,8 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
         global_env,
         global_secret,
         components,
+        pgbouncer: af.pgbouncer,
+        bundled_postgresql: af.external_database.is_none(),
     };
     let content = header(model) + &env::render("airflow-values.yaml.j2", &ctx)?;
     typed::check(&content).map_err(|message| RenderError::SelfCheck {
@@ -211,6 +222,20 @@ pub mod typed {
         pub api_server: Option<Component>,
         /// DAG processor.
         pub dag_processor: Option<Component>,
+        /// PgBouncer.
+        pub pgbouncer: Enabled,
+        /// The bundled PostgreSQL.
+        pub postgresql: Enabled,
+        /// StatsD exporter.
+        pub statsd: Enabled,
+    }
+
+    /// A component that is only switched on or off.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Enabled {
+        /// On or off.
+        pub enabled: bool,
     }
 
     /// `networkPolicies`.
@@ -294,6 +319,11 @@ pub mod typed {
     /// Parse and check rendered values.
     pub fn check(content: &str) -> Result<(), String> {
         let v: Values = serde_saphyr::from_str(content).map_err(|e| e.to_string())?;
+        if v.statsd.enabled {
+            return Err(
+                "statsd.enabled must be false: no NetworkPolicy lets metrics through".into(),
+            );
+        }
         if v.network_policies.enabled {
             return Err("networkPolicies.enabled must be false".into());
         }
@@ -393,10 +423,20 @@ mod tests {
 
     #[test]
     fn self_check_rejects_unknown_keys_and_chart_policies() {
-        let ok = "executor: CeleryExecutor\nnetworkPolicies:\n  enabled: false\n";
+        let switches =
+            "pgbouncer: {enabled: false}\npostgresql: {enabled: true}\nstatsd: {enabled: false}\n";
+        let ok =
+            format!("executor: CeleryExecutor\nnetworkPolicies:\n  enabled: false\n{switches}");
+        let ok = ok.as_str();
         assert!(typed::check(ok).is_ok());
+        assert!(typed::check(&format!(
+            "executor: CeleryExecutor\nnetworkPolicies:\n  enabled: true\n{switches}"
+        ))
+        .is_err());
+        // statsd must stay off: no policy lets metrics through
         assert!(
-            typed::check("executor: CeleryExecutor\nnetworkPolicies:\n  enabled: true\n").is_err()
+            typed::check(&ok.replace("statsd: {enabled: false}", "statsd: {enabled: true}"))
+                .is_err()
         );
         assert!(typed::check(&format!("{ok}webserver:\n  env: []\n")).is_err());
         let both = format!("{ok}triggerer:\n  env:\n  - name: X\n    value: a\n    valueFrom:\n      secretKeyRef: {{name: s, key: k}}\n");

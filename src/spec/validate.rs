@@ -38,6 +38,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
         pod_labels: raw.dns.pod_labels.clone(),
         port: cx.port("/dns/port", raw.dns.port),
     };
+    cx.namespaces(raw);
     let secrets = cx.secrets(&raw.secrets, &raw.airbyte.api);
     let connections = cx.connections(&raw.connections);
     let pipelines = cx.pipelines(&raw.pipelines, &connections);
@@ -302,6 +303,47 @@ impl Cx<'_> {
             } else {
                 seen.insert(n, i);
             }
+        }
+    }
+
+    /// airguard default-denies the namespaces it owns (Airbyte, its jobs, Airflow), so none of
+    /// them may be a namespace it does not own (ingress, DNS), and Airbyte and Airflow each get
+    /// their own.
+    fn namespaces(&mut self, raw: &RawSpec) {
+        let mut owned = vec![("/airbyte/namespace", &raw.airbyte.namespace)];
+        if let Some(j) = &raw.airbyte.jobs_namespace {
+            owned.push(("/airbyte/jobs-namespace", j));
+        }
+        owned.push(("/airflow/namespace", &raw.airflow.namespace));
+        let mut foreign = vec![("dns", &raw.dns.namespace)];
+        if let Some(i) = &raw.ingress {
+            foreign.push(("ingress", &i.namespace));
+        }
+        for (pointer, ns) in &owned {
+            for (what, other) in &foreign {
+                if ns == other {
+                    self.push(
+                        Code::ConflictingSettings,
+                        pointer,
+                        format!("namespace `{ns}` is also the {what} namespace"),
+                        "airguard default-denies this namespace",
+                        format!("run Airbyte and Airflow outside the {what} namespace; a default deny there would cut off the {what} pods"),
+                    );
+                }
+            }
+        }
+        if raw.airbyte.namespace == raw.airflow.namespace {
+            self.push(
+                Code::ConflictingSettings,
+                "/airflow/namespace",
+                format!(
+                    "Airbyte and Airflow share namespace `{}`",
+                    raw.airflow.namespace
+                ),
+                "same namespace as Airbyte",
+                "give Airflow its own namespace: airguard isolates the two systems from each other"
+                    .into(),
+            );
         }
     }
 
