@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod conform;
 pub mod diag;
+pub mod mock;
 pub mod output;
 pub mod render;
 pub mod spec;

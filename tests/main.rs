@@ -16,6 +16,8 @@ mod spec;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
 
+/// The mock Airbyte server over HTTP: OpenAPI fidelity, state machine, faults, auth.
+mod mock;
 /// Rendering: golden snapshots of every artifact per valid fixture; byte stability.
 mod render;
 /// ESO objects and Airflow Helm values against the upstream CRDs and chart schema; goldens.

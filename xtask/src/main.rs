@@ -2,6 +2,7 @@
 //!
 //! Run as `cargo xtask <task>`. Generated files are committed; tests fail when they are stale.
 
+mod bench_mock;
 mod bench_netpol;
 mod bench_render;
 mod tidy;
@@ -89,6 +90,7 @@ fn bench(args: &[String]) -> Result<()> {
         return Ok(());
     }
     match args.first().map(String::as_str) {
+        Some("mock") => bench_mock::run(&args[1..]),
         Some("render") => bench_render::run(&args[1..]),
         Some("netpol") => bench_netpol::run(&args[1..]),
         _ => bail!("usage: cargo xtask bench <render|netpol|conform|audit|mock>"),
