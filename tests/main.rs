@@ -5,6 +5,8 @@
 mod cli;
 /// `airguard conform`: client, runner and reports against wiremock scenarios.
 mod conform;
+/// `airguard conform` against the in-process mock server, one test per fault scenario.
+mod conform_mock;
 /// Generated files (schema, diagnostics reference) are committed and fresh.
 mod generated;
 /// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.

@@ -10,6 +10,7 @@ use crate::conform::client::{resolve_token_url, Client, ClientConfig, Credential
 use crate::conform::report::{self, Format, Report};
 use crate::conform::runner::{self, RunnerConfig};
 use crate::diag::{self, Files};
+use crate::spec::model::AuthKind;
 use anyhow::Context;
 use camino::{Utf8Path, Utf8PathBuf};
 use std::io::Write;
@@ -18,11 +19,15 @@ use std::sync::Arc;
 
 /// Arguments of `airguard conform`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["api_url"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["mock", "api_url"])))]
 pub struct Args {
     /// The spec file.
     #[arg(long, default_value = "airguard.yaml")]
     pub spec: Utf8PathBuf,
+    /// Run against the built-in mock Airbyte server, started in process and seeded with the
+    /// spec's connections (its own default credentials are used; no environment needed).
+    #[arg(long)]
+    pub mock: bool,
     /// Airbyte server root URL (`http://localhost:8000`); the spec's base path is appended unless
     /// the URL already has a path (`http://localhost:8000/api/public/v1`).
     #[arg(long, value_name = "URL")]
@@ -95,27 +100,84 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         return Ok(Status::InputError);
     };
     let pipelines = runner::select(&model.pipelines, &args.pipelines)?;
-    let api_url = args.api_url.as_deref().expect("clap requires a target");
-    let base_url = base_url(api_url, &model.airbyte.api.base_path);
-    let token_url = resolve_token_url(&base_url, &model.airbyte.api.token_url);
-    let credentials = Credentials::from_env(model.airbyte.api.auth, &token_url, |v| {
-        std::env::var(v).ok()
-    })?;
     let cfg = RunnerConfig {
         parallel: usize::from(args.parallel),
         first_poll: args.first_poll,
         ..RunnerConfig::default()
     };
+    let api = &model.airbyte.api;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let report = rt.block_on(async {
-        let mut client = ClientConfig::new(&base_url, model.airbyte.api.flavour, credentials);
-        client.request_timeout = Some(args.request_timeout);
-        conform(&model.connections, &pipelines, client, &cfg).await
+        if args.mock {
+            let (mock_auth, credentials) = mock_credentials(api.auth);
+            let config = crate::mock::MockConfig {
+                auth: mock_auth,
+                ..crate::mock::MockConfig::for_model(&model)
+            };
+            let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            let server = crate::mock::start(listen, config)
+                .await
+                .context("cannot start the built-in mock")?;
+            let base_url = format!("{}{}", server.base_url(), api.base_path);
+            crate::output::eprint(&format!(
+                "conform: running against the built-in mock at {base_url}\n"
+            ));
+            let credentials =
+                credentials.with_token_url(&resolve_token_url(&base_url, &api.token_url));
+            let mut client = ClientConfig::new(&base_url, api.flavour, credentials);
+            client.request_timeout = Some(args.request_timeout);
+            let report = conform(&model.connections, &pipelines, client, &cfg).await;
+            server.shutdown().await;
+            report
+        } else {
+            let api_url = args.api_url.as_deref().expect("clap requires a target");
+            let base_url = base_url(api_url, &api.base_path);
+            let token_url = resolve_token_url(&base_url, &api.token_url);
+            let credentials =
+                Credentials::from_env(api.auth, &token_url, |v| std::env::var(v).ok())?;
+            let mut client = ClientConfig::new(&base_url, api.flavour, credentials);
+            client.request_timeout = Some(args.request_timeout);
+            conform(&model.connections, &pipelines, client, &cfg).await
+        }
     })?;
     finish(&report, &args.reports)
+}
+
+/// What the in-process mock accepts for the spec's auth kind, and the matching client
+/// credentials: the mock's own defaults, so `--mock` needs no environment.
+fn mock_credentials(kind: AuthKind) -> (crate::mock::MockAuth, Credentials) {
+    use crate::mock::{MockAuth, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET};
+    match kind {
+        AuthKind::None => (MockAuth::None, Credentials::None),
+        AuthKind::Basic => (
+            MockAuth::Basic {
+                user: ID.into(),
+                password: SECRET.into(),
+            },
+            Credentials::Basic {
+                user: ID.to_string().into(),
+                password: SECRET.to_string().into(),
+            },
+        ),
+        AuthKind::Bearer => (
+            MockAuth::Bearer {
+                token: SECRET.into(),
+            },
+            Credentials::Bearer(SECRET.to_string().into()),
+        ),
+        AuthKind::ClientCredentials => (
+            MockAuth::default_client_credentials(),
+            Credentials::ClientCredentials {
+                client_id: ID.to_string().into(),
+                client_secret: SECRET.to_string().into(),
+                token_url: String::new(),
+                body: Default::default(),
+            },
+        ),
+    }
 }
 
 /// Run `pipelines` (whose steps name `connections`) with a client built from `client`.
