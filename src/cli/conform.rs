@@ -112,26 +112,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         .context("cannot start the async runtime")?;
     let report = rt.block_on(async {
         if args.mock {
-            let (mock_auth, credentials) = mock_credentials(api.auth);
-            let config = crate::mock::MockConfig {
-                auth: mock_auth,
-                ..crate::mock::MockConfig::for_model(&model)
-            };
-            let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-            let server = crate::mock::start(listen, config)
-                .await
-                .context("cannot start the built-in mock")?;
-            let base_url = format!("{}{}", server.base_url(), api.base_path);
-            crate::output::eprint(&format!(
-                "conform: running against the built-in mock at {base_url}\n"
-            ));
-            let credentials =
-                credentials.with_token_url(&resolve_token_url(&base_url, &api.token_url));
-            let mut client = ClientConfig::new(&base_url, api.flavour, credentials);
-            client.request_timeout = Some(args.request_timeout);
-            let report = conform(&model.connections, &pipelines, client, &cfg).await;
-            server.shutdown().await;
-            report
+            conform_mock(&model, &pipelines, &cfg, Some(args.request_timeout)).await
         } else {
             let api_url = args.api_url.as_deref().expect("clap requires a target");
             let base_url = base_url(api_url, &api.base_path);
@@ -144,6 +125,37 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         }
     })?;
     finish(&report, &args.reports)
+}
+
+/// Run `pipelines` of `model` against the built-in mock, started in process on a free loopback
+/// port, seeded with the model's connections and accepting the mock's default credentials for
+/// the model's auth kind. `airguard demo` can call this too.
+pub async fn conform_mock(
+    model: &crate::spec::Model,
+    pipelines: &[crate::spec::model::Pipeline],
+    cfg: &RunnerConfig,
+    request_timeout: Option<std::time::Duration>,
+) -> anyhow::Result<Report> {
+    let api = &model.airbyte.api;
+    let (mock_auth, credentials) = mock_credentials(api.auth);
+    let config = crate::mock::MockConfig {
+        auth: mock_auth,
+        ..crate::mock::MockConfig::for_model(model)
+    };
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let server = crate::mock::start(listen, config)
+        .await
+        .context("cannot start the built-in mock")?;
+    let base_url = format!("{}{}", server.base_url(), api.base_path);
+    crate::output::eprint(&format!(
+        "conform: running against the built-in mock at {base_url}\n"
+    ));
+    let credentials = credentials.with_token_url(&resolve_token_url(&base_url, &api.token_url));
+    let mut client = ClientConfig::new(&base_url, api.flavour, credentials);
+    client.request_timeout = request_timeout;
+    let report = conform(&model.connections, pipelines, client, cfg).await;
+    server.shutdown().await;
+    report
 }
 
 /// What the in-process mock accepts for the spec's auth kind, and the matching client
