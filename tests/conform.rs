@@ -785,6 +785,45 @@ async fn lost_sync_response_with_nothing_running_is_sent_again() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn lost_clear_response_finds_the_reset_job_it_created() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, r#"{"jobId":80,"status":"pend"#),
+    )
+    .await;
+    // A clear creates a `reset` job, so the listing is not filtered by job type on the server.
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{},{}]}}"#,
+                public_job(81, "running", "sync", ORDERS),
+                public_job(80, "running", "reset", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let t = client(&server)
+        .trigger(ORDERS, JobKind::Clear)
+        .await
+        .unwrap();
+    assert!(matches!(&t, Triggered::Recovered(j) if j.id == 80), "{t:?}");
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC")
+        ]
+    );
+}
+
 #[tokio::test]
 async fn trigger_timeout_is_not_resent_blindly() {
     // Real time: a request timeout cannot be tested under paused time (see `client_with`).
