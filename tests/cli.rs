@@ -177,3 +177,19 @@ fn usage_errors_exit_2() {
     airguard().args(["render"]).assert().code(2);
     airguard().args(["no-such-command"]).assert().code(2);
 }
+
+#[test]
+fn demo_renders_the_example_and_passes_the_lifecycle_against_the_mock() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo-out");
+    airguard()
+        .arg("demo")
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("networkpolicies/airbyte.yaml"))
+        .stdout(predicate::str::contains("conform passed"));
+    assert!(out.join("airflow/values.yaml").exists());
+    assert!(out.join("kustomization.yaml").exists());
+}

@@ -1,5 +1,6 @@
-//! `airguard demo`: the one-minute tour. Renders the built-in example spec into a directory and
-//! says what each file is for. Needs no input and no cluster.
+//! `airguard demo`: the one-minute tour. Renders the built-in example spec into a directory,
+//! says what each file is for, then runs the spec's conformance pipelines against the built-in
+//! mock Airbyte. Needs no input, no cluster and no network beyond loopback.
 
 use super::{Color, Status};
 use crate::diag::{self, Files};
@@ -32,13 +33,31 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     for a in &artifacts {
         s.push_str(&format!("  {:<40} {}\n", a.path, describe(&a.path)));
     }
+    s.push_str("\nRunning the spec's pipelines against the built-in mock Airbyte (`airguard conform --mock`):\n\n");
+    crate::output::print(&s);
+
+    let pipelines = model.pipelines.clone();
+    let cfg = crate::conform::runner::RunnerConfig {
+        progress_every: None,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = rt.block_on(super::conform::conform_mock(&model, &pipelines, &cfg, None))?;
+    let mut s = crate::conform::report::human(&report);
     s.push_str(&format!(
         "\nNext: `airguard init` to get the spec, edit it, `airguard render --spec airguard.yaml --out {}`,\n\
-         and `airguard render --check` in CI to fail on drift.\n",
+         `airguard render --check` in CI to fail on drift, and `airguard conform --api-url URL` before a deploy.\n",
         args.out
     ));
     crate::output::print(&s);
-    Ok(Status::Ok)
+    Ok(if report.passed() {
+        Status::Ok
+    } else {
+        Status::Failed
+    })
 }
 
 /// One line on what a rendered file is for.
