@@ -3,3 +3,6 @@
 
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
+
+/// `airguard audit`: the semantic case table, output formats, CLI behaviour.
+mod audit;
