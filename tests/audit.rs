@@ -115,3 +115,154 @@ fn semantic_case_table() {
         failures.join("\n\n")
     );
 }
+
+/// Run `airguard audit` from the repository root; returns (exit code, stdout).
+fn audit_cli(args: &[&str]) -> (i32, String) {
+    let out = util::airguard()
+        .current_dir(util::root())
+        .arg("audit")
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    (out.status.code().unwrap_or(-1), stdout)
+}
+
+#[test]
+fn formats_are_golden_on_the_demo_cluster() {
+    for fmt in ["text", "json", "sarif", "junit", "csv", "dot"] {
+        let (code, out) =
+            audit_cli(&["fixtures/audit/demo", "--format", fmt, "--fail-on", "never"]);
+        assert_eq!(code, 0, "{fmt}: --fail-on never exits 0");
+        insta::assert_snapshot!(format!("demo_{fmt}"), out);
+    }
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(util::root().join("tests/data/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let (_, out) = audit_cli(&["fixtures/audit/demo", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("fixtures/audit/demo/"),
+            "{r}"
+        );
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1, "{r}");
+    }
+    // A broken log must fail the same validator, so the check above can fail.
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(validator.iter_errors(&broken).next().is_some());
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    // The demo has errors (egress without DNS), warnings and notes.
+    assert_eq!(audit_cli(&["fixtures/audit/demo", "--format", "csv"]).0, 1);
+    assert_eq!(
+        audit_cli(&[
+            "fixtures/audit/demo",
+            "--format",
+            "csv",
+            "--fail-on",
+            "never"
+        ])
+        .0,
+        0
+    );
+    // Case 04 alone has only warnings: the default (error) passes, warning fails.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ok.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c}]}\n",
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    assert_eq!(audit_cli(&[f]).0, 0);
+    assert_eq!(audit_cli(&[f, "--fail-on", "warning"]).0, 1);
+}
+
+#[test]
+fn bad_input_exits_2_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(&f, "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: Pod\nmetadata: {name: b}\nspec: {containers: 7}\n")
+        .unwrap();
+    let out = util::airguard().arg("audit").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("invalid-manifest") && err.contains("bad.yaml:5:1"),
+        "{err}"
+    );
+    let out = util::airguard()
+        .arg("audit")
+        .arg(dir.path().join("missing.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explain_names_the_rules_that_decide() {
+    let (code, out) = audit_cli(&[
+        "fixtures/audit/demo",
+        "--explain",
+        "shop/frontend shop/api 9000/TCP",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("explain_allowed", out);
+    let (code, out) = audit_cli(&[
+        "fixtures/audit/demo",
+        "--explain",
+        "shop/api shop/frontend http",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    insta::assert_snapshot!("explain_denied", out);
+    let (code, out) = audit_cli(&[
+        "fixtures/audit/demo",
+        "--explain",
+        "shop/api 203.0.113.7 443/TCP",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ipBlock 0.0.0.0/0"), "{out}");
+    let (code, _) = audit_cli(&["fixtures/audit/demo", "--explain", "shop/nope shop/api 80"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn suppression_moves_findings_aside_with_their_reason() {
+    let (_, out) = audit_cli(&[
+        "fixtures/audit/demo",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sup = doc["suppressed"].as_array().unwrap();
+    assert!(sup.iter().any(|s| s["code"] == "pod-not-isolated-egress"
+        && s["reason"].as_str().unwrap().contains("TICKET-42")));
+    assert!(!doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["message"].as_str().unwrap().contains("legacy/cron")));
+}
