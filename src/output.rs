@@ -28,8 +28,15 @@ pub enum OutputError {
     NotADirectory(Utf8PathBuf),
 }
 
-fn io<'a>(action: &'static str, path: &'a Utf8Path) -> impl FnOnce(std::io::Error) -> OutputError + 'a {
-    move |source| OutputError::Io { action, path: path.to_owned(), source }
+fn io<'a>(
+    action: &'static str,
+    path: &'a Utf8Path,
+) -> impl FnOnce(std::io::Error) -> OutputError + 'a {
+    move |source| OutputError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Print to stdout, ignoring a closed pipe (`airguard render --stdout | head`).
@@ -65,7 +72,9 @@ pub fn write_atomic(dir: &Utf8Path, artifacts: &[Artifact]) -> Result<(), Output
         .prefix(&format!(".{name}.airguard-"))
         .tempdir_in(&parent)
         .map_err(io("create a temporary directory in", &parent))?;
-    let tmp_path = Utf8Path::from_path(tmp.path()).expect("temp path is UTF-8").to_owned();
+    let tmp_path = Utf8Path::from_path(tmp.path())
+        .expect("temp path is UTF-8")
+        .to_owned();
     for a in artifacts {
         let path = tmp_path.join(&a.path);
         if let Some(p) = path.parent() {
@@ -142,7 +151,11 @@ fn drift_path(d: &Drift) -> &str {
     }
 }
 
-fn collect_files(root: &Utf8Path, dir: &Utf8Path, out: &mut BTreeSet<String>) -> Result<(), OutputError> {
+fn collect_files(
+    root: &Utf8Path,
+    dir: &Utf8Path,
+    out: &mut BTreeSet<String>,
+) -> Result<(), OutputError> {
     for entry in dir.read_dir_utf8().map_err(io("read directory", dir))? {
         let entry = entry.map_err(io("read directory", dir))?;
         let path = entry.path();

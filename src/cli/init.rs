@@ -1,4 +1,6 @@
-//! `airguard init`: write the documented starter spec that ships inside the binary.
+//! `airguard init`: write the documented starter spec that ships inside the binary, and the
+//! spec's JSON Schema beside it (the spec's `yaml-language-server` comment points at it, so
+//! editors complete and check keys offline).
 
 use super::Status;
 use anyhow::{bail, Context};
@@ -24,15 +26,37 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         bail!("`{}` is a directory; pass a file path with --out", args.out);
     }
     if args.out.exists() && !args.force {
-        bail!("`{}` already exists; pass --force to overwrite it", args.out);
+        bail!(
+            "`{}` already exists; pass --force to overwrite it",
+            args.out
+        );
     }
-    let dir = args.out.parent().filter(|p| !p.as_str().is_empty()).unwrap_or(".".into());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write into `{dir}`"))?;
-    std::io::Write::write_all(&mut tmp, STARTER_SPEC.as_bytes()).context("cannot write the starter spec")?;
-    tmp.persist(&args.out).with_context(|| format!("cannot write `{}`", args.out))?;
+    let dir = args
+        .out
+        .parent()
+        .filter(|p| !p.as_str().is_empty())
+        .unwrap_or(".".into());
+    let schema = dir.join("airguard.schema.json");
+    write_file(dir, &schema, &crate::spec::schema::json_schema_text())?;
+    write_file(dir, &args.out, STARTER_SPEC)?;
     crate::output::eprint(&format!(
-        "wrote {}: edit it, then run `airguard render --spec {} --out manifests`\n",
+        "wrote {} and {schema}: edit the spec, then run `airguard render --spec {} --out manifests`\n",
         args.out, args.out
     ));
     Ok(Status::Ok)
+}
+
+/// Write a whole file atomically (temporary file in the same directory, then rename).
+fn write_file(
+    dir: &camino::Utf8Path,
+    path: &camino::Utf8Path,
+    content: &str,
+) -> anyhow::Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write into `{dir}`"))?;
+    std::io::Write::write_all(&mut tmp, content.as_bytes())
+        .with_context(|| format!("cannot write `{path}`"))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write `{path}`"))?;
+    Ok(())
 }

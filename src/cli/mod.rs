@@ -5,6 +5,7 @@
 //! fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
 
 pub mod audit;
+pub mod demo;
 pub mod init;
 pub mod render;
 pub mod schema;
@@ -28,6 +29,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Render the built-in example spec and explain the result: the one-minute tour.
+    Demo(demo::Args),
     /// Write a documented starter spec.
     Init(init::Args),
     /// Render Airflow values, NetworkPolicies and ExternalSecrets from a spec.
@@ -58,7 +61,9 @@ impl Color {
         match self {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         }
     }
 }
@@ -91,6 +96,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run(cli: Cli) -> ExitCode {
     let color = cli.color;
     let result = match cli.command {
+        Command::Demo(a) => demo::run(a, color),
         Command::Init(a) => init::run(a),
         Command::Render(a) => render::run(a, color),
         Command::Validate(a) => validate::run(a, color),

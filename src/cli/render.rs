@@ -42,7 +42,10 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     if args.check {
         let drift = crate::output::check(&out, &artifacts)?;
         if drift.is_empty() {
-            crate::output::eprint(&format!("{out} is up to date ({} files)\n", artifacts.len()));
+            crate::output::eprint(&format!(
+                "{out} is up to date ({} files)\n",
+                artifacts.len()
+            ));
             return Ok(Status::Ok);
         }
         crate::output::print(&crate::output::drift_report(&drift));

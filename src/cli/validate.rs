@@ -21,7 +21,10 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     let (model, mut diags) = crate::spec::from_file(&mut files, &args.spec);
     if let Some(model) = &model {
         if let Err(e) = crate::render::render(model) {
-            diags.push(diag::Diagnostic::new(diag::Code::RenderSelfCheck, format!("{e:#}")));
+            diags.push(diag::Diagnostic::new(
+                diag::Code::RenderSelfCheck,
+                format!("{e:#}"),
+            ));
         }
     }
     report(&files, &diags, args.format, color);
@@ -29,7 +32,11 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         return Ok(Status::InputError);
     }
     if args.format == DiagFormat::Human {
-        crate::output::eprint(&format!("{} is valid ({})\n", args.spec, diag::render::summary(&diags)));
+        crate::output::eprint(&format!(
+            "{} is valid ({})\n",
+            args.spec,
+            diag::render::summary(&diags)
+        ));
     }
     Ok(Status::Ok)
 }

@@ -92,18 +92,30 @@ impl<'a> CsFiles<'a> for Files {
     type Source = &'a str;
 
     fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.files.get(id.0).map(|f| f.name().as_str()).ok_or(FilesError::FileMissing)
+        self.files
+            .get(id.0)
+            .map(|f| f.name().as_str())
+            .ok_or(FilesError::FileMissing)
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.files.get(id.0).map(|f| f.source().as_str()).ok_or(FilesError::FileMissing)
+        self.files
+            .get(id.0)
+            .map(|f| f.source().as_str())
+            .ok_or(FilesError::FileMissing)
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
-        self.files.get(id.0).ok_or(FilesError::FileMissing)?.line_index((), byte_index)
+        self.files
+            .get(id.0)
+            .ok_or(FilesError::FileMissing)?
+            .line_index((), byte_index)
     }
 
     fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, FilesError> {
-        self.files.get(id.0).ok_or(FilesError::FileMissing)?.line_range((), line_index)
+        self.files
+            .get(id.0)
+            .ok_or(FilesError::FileMissing)?
+            .line_range((), line_index)
     }
 }

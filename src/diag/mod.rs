@@ -7,6 +7,7 @@
 //! the crate, and everything else may depend on it.
 
 mod code;
+pub mod docs;
 mod files;
 pub mod render;
 
@@ -18,8 +19,18 @@ use std::ops::Range;
 
 /// How bad a diagnostic is. Ordered: `Note < Warning < Error`.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::EnumString,
-    strum::IntoStaticStr, strum::Display,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
@@ -77,8 +88,17 @@ impl Diagnostic {
     }
 
     /// Attach a primary label.
-    pub fn with_label(mut self, file: FileId, range: Range<usize>, message: impl Into<String>) -> Self {
-        self.label = Some(Label { file, range, message: message.into() });
+    pub fn with_label(
+        mut self,
+        file: FileId,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        self.label = Some(Label {
+            file,
+            range,
+            message: message.into(),
+        });
         self
     }
 

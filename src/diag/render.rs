@@ -12,7 +12,11 @@ pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// Render diagnostics for a human, with source snippets. `color` turns ANSI colours on.
 pub fn human(files: &Files, diags: &[Diagnostic], color: bool) -> String {
-    let mut buf = if color { termcolor::Buffer::ansi() } else { termcolor::Buffer::no_color() };
+    let mut buf = if color {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    };
     let config = term::Config::default();
     for d in diags {
         let _ = term::emit(&mut buf, &config, files, &to_codespan(d));
@@ -34,9 +38,13 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<super::FileId> {
         Severity::Warning => cs::Severity::Warning,
         Severity::Note => cs::Severity::Note,
     };
-    let mut out = cs::Diagnostic::new(sev).with_code(d.code.as_str()).with_message(&d.message);
+    let mut out = cs::Diagnostic::new(sev)
+        .with_code(d.code.as_str())
+        .with_message(&d.message);
     if let Some(l) = &d.label {
-        out = out.with_labels(vec![cs::Label::primary(l.file, l.range.clone()).with_message(&l.message)]);
+        out = out.with_labels(vec![
+            cs::Label::primary(l.file, l.range.clone()).with_message(&l.message)
+        ]);
     }
     let mut notes = Vec::new();
     if let Some(p) = &d.path {
@@ -97,7 +105,10 @@ pub fn json(files: &Files, diags: &[Diagnostic]) -> String {
         diagnostics: diags
             .iter()
             .map(|d| {
-                let pos = d.label.as_ref().map(|l| (files.name(l.file), files.line_col(l.file, l.range.start)));
+                let pos = d
+                    .label
+                    .as_ref()
+                    .map(|l| (files.name(l.file), files.line_col(l.file, l.range.start)));
                 JsonDiag {
                     code: d.code.as_str(),
                     severity: d.severity,

@@ -22,7 +22,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("yaml", yaml_filter);
     for (name, source) in TEMPLATES {
-        env.add_template(name, source).unwrap_or_else(|e| panic!("template {name} does not parse: {e:#}"));
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name} does not parse: {e:#}"));
     }
     env
 });
@@ -31,8 +32,14 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 pub fn render(template: &str, ctx: impl Serialize) -> Result<String, RenderError> {
     let t = ENV
         .get_template(template)
-        .map_err(|source| RenderError::Template { template: template.to_string(), source })?;
-    t.render(ctx).map_err(|source| RenderError::Template { template: template.to_string(), source })
+        .map_err(|source| RenderError::Template {
+            template: template.to_string(),
+            source,
+        })?;
+    t.render(ctx).map_err(|source| RenderError::Template {
+        template: template.to_string(),
+        source,
+    })
 }
 
 fn yaml_filter(v: Value) -> Result<String, minijinja::Error> {
@@ -40,7 +47,8 @@ fn yaml_filter(v: Value) -> Result<String, minijinja::Error> {
         return Ok(yaml_scalar(s));
     }
     // Numbers, booleans and none: their JSON form is the YAML form.
-    serde_json::to_string(&v).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
+    serde_json::to_string(&v)
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
 }
 
 /// A string as a YAML scalar: plain when that reads back as the same string, else double-quoted.
@@ -68,7 +76,8 @@ fn is_plain_safe(s: &str) -> bool {
     if s.ends_with(':') || s.ends_with(' ') || s.contains(": ") || s.contains(" #") {
         return false;
     }
-    s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@+= ".contains(c))
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:@+= ".contains(c))
 }
 
 #[cfg(test)]
@@ -77,9 +86,23 @@ mod tests {
 
     #[test]
     fn scalars_read_back_as_strings() {
-        for s in ["airbyte", "true", "1h", "0", "10.0.0.0/8", "a: b", "x #y", "", "on", "1.8.5", "{{ .x }}", "http://a:80/b"] {
+        for s in [
+            "airbyte",
+            "true",
+            "1h",
+            "0",
+            "10.0.0.0/8",
+            "a: b",
+            "x #y",
+            "",
+            "on",
+            "1.8.5",
+            "{{ .x }}",
+            "http://a:80/b",
+        ] {
             let y = yaml_scalar(s);
-            let back: String = serde_saphyr::from_str(&y).unwrap_or_else(|e| panic!("{s:?} -> {y}: {e}"));
+            let back: String =
+                serde_saphyr::from_str(&y).unwrap_or_else(|e| panic!("{s:?} -> {y}: {e}"));
             assert_eq!(back, s, "{y}");
         }
         assert_eq!(yaml_scalar("airbyte"), "airbyte");

@@ -6,6 +6,7 @@
 //! goes in. Every rendered object is parsed back into its typed model and checked before it is
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
+#[allow(dead_code)] // the artifact renderers landing next use it
 mod env;
 
 use crate::spec::Model;
@@ -52,7 +53,8 @@ pub fn header(model: &Model) -> String {
 /// Render every artifact for a model, sorted by path.
 pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let mut out: Vec<Artifact> = Vec::new();
-    out.push(kustomization(model, &out));
+    let k = kustomization(model, &out);
+    out.push(k);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
@@ -60,8 +62,11 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
 fn kustomization(model: &Model, resources: &[Artifact]) -> Artifact {
     let mut s = header(model);
     s.push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
-    let mut paths: Vec<&str> =
-        resources.iter().map(|a| a.path.as_str()).filter(|p| !p.starts_with("airflow/")).collect();
+    let mut paths: Vec<&str> = resources
+        .iter()
+        .map(|a| a.path.as_str())
+        .filter(|p| !p.starts_with("airflow/"))
+        .collect();
     paths.sort_unstable();
     if paths.is_empty() {
         s.truncate(s.len() - 1);
@@ -70,7 +75,10 @@ fn kustomization(model: &Model, resources: &[Artifact]) -> Artifact {
     for p in paths {
         s.push_str(&format!("- {p}\n"));
     }
-    Artifact { path: "kustomization.yaml".into(), content: s }
+    Artifact {
+        path: "kustomization.yaml".into(),
+        content: s,
+    }
 }
 
 /// All artifacts as one multi-document YAML stream, each preceded by a `# Source:` comment.

@@ -24,12 +24,19 @@ pub struct Loaded {
 pub fn load_file(files: &mut Files, path: &Utf8Path) -> Loaded {
     match read(path) {
         Ok(text) => load_str(files, path.as_str(), &text),
-        Err(d) => Loaded { diagnostics: vec![d], ..Loaded::default() },
+        Err(d) => Loaded {
+            diagnostics: vec![*d],
+            ..Loaded::default()
+        },
     }
 }
 
-fn read(path: &Utf8Path) -> Result<String, Diagnostic> {
-    let io = |msg: String, help: &str| Err(Diagnostic::new(Code::IoError, msg).with_help(help.to_string()));
+fn read(path: &Utf8Path) -> Result<String, Box<Diagnostic>> {
+    let io = |msg: String, help: &str| {
+        Err(Box::new(
+            Diagnostic::new(Code::IoError, msg).with_help(help.to_string()),
+        ))
+    };
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return io(
@@ -37,20 +44,34 @@ fn read(path: &Utf8Path) -> Result<String, Diagnostic> {
                 "pass the spec with --spec PATH, or create one with `airguard init`",
             )
         }
-        Err(e) => return io(format!("cannot read spec file `{path}`: {e}"), "check the path and its permissions"),
+        Err(e) => {
+            return io(
+                format!("cannot read spec file `{path}`: {e}"),
+                "check the path and its permissions",
+            )
+        }
         Ok(m) if m.is_dir() => {
-            return io(format!("`{path}` is a directory, not a spec file"), "pass the spec file itself, e.g. --spec airguard.yaml")
+            return io(
+                format!("`{path}` is a directory, not a spec file"),
+                "pass the spec file itself, e.g. --spec airguard.yaml",
+            )
         }
         Ok(_) => {}
     }
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).or_else(|e| {
             io(
-                format!("spec file `{path}` is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                format!(
+                    "spec file `{path}` is not UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
                 "save the file as UTF-8",
             )
         }),
-        Err(e) => io(format!("cannot read spec file `{path}`: {e}"), "check the path and its permissions"),
+        Err(e) => io(
+            format!("cannot read spec file `{path}`: {e}"),
+            "check the path and its permissions",
+        ),
     }
 }
 
@@ -79,9 +100,16 @@ pub fn load_str(files: &mut Files, name: &str, text: &str) -> Loaded {
     let doc = Document::new(files, file, &root);
     if !doc.json.is_object() {
         out.diagnostics.push(
-            Diagnostic::new(Code::WrongType, "the spec must be a mapping at the top level")
-                .with_label(file, doc.locate(""), "expected `version: 1` and the other top-level keys")
-                .with_help("start from `airguard init`"),
+            Diagnostic::new(
+                Code::WrongType,
+                "the spec must be a mapping at the top level",
+            )
+            .with_label(
+                file,
+                doc.locate(""),
+                "expected `version: 1` and the other top-level keys",
+            )
+            .with_help("start from `airguard init`"),
         );
         out.document = Some(doc);
         return out;
@@ -91,10 +119,17 @@ pub fn load_str(files: &mut Files, name: &str, text: &str) -> Loaded {
         Some(v) if v.as_u64() == Some(1) => {}
         Some(v) => {
             out.diagnostics.push(
-                Diagnostic::new(Code::UnsupportedVersion, format!("unsupported spec version {v}"))
-                    .with_label(file, doc.locate("/version"), "this airguard reads version 1")
-                    .with_path("/version")
-                    .with_help("set `version: 1`"),
+                Diagnostic::new(
+                    Code::UnsupportedVersion,
+                    format!("unsupported spec version {v}"),
+                )
+                .with_label(
+                    file,
+                    doc.locate("/version"),
+                    "this airguard reads version 1",
+                )
+                .with_path("/version")
+                .with_help("set `version: 1`"),
             );
             out.document = Some(doc);
             return out;
@@ -106,9 +141,12 @@ pub fn load_str(files: &mut Files, name: &str, text: &str) -> Loaded {
         match serde_json::from_value::<RawSpec>(doc.json.clone()) {
             Ok(raw) => out.raw = Some(raw),
             Err(e) => out.diagnostics.push(
-                Diagnostic::new(Code::WrongType, format!("the spec does not match its types: {e}"))
-                    .with_label(file, 0..0, "")
-                    .with_help("see `airguard schema` for the expected shape"),
+                Diagnostic::new(
+                    Code::WrongType,
+                    format!("the spec does not match its types: {e}"),
+                )
+                .with_label(file, 0..0, "")
+                .with_help("see `airguard schema` for the expected shape"),
             ),
         }
     }
@@ -138,7 +176,13 @@ fn syntax_error(files: &Files, file: crate::diag::FileId, e: &serde_saphyr::Erro
 }
 
 fn strip_location_suffix(msg: &str) -> String {
-    // "... at line 3 column 5" duplicates what the label shows.
+    // "line 3 column 5: ..." and "... at line 3 column 5" duplicate what the label shows.
+    let mut msg = msg;
+    if msg.starts_with("line ") {
+        if let Some(i) = msg.find(": ") {
+            msg = &msg[i + 2..];
+        }
+    }
     match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),

@@ -22,22 +22,32 @@ use crate::diag::{Diagnostic, Files};
 /// diagnostic found either way.
 pub fn from_str(files: &mut Files, name: &str, text: &str) -> (Option<Model>, Vec<Diagnostic>) {
     let loaded = load_str(files, name, text);
-    finish(loaded)
+    finish(files, loaded)
 }
 
 /// Load and validate a spec file.
 pub fn from_file(files: &mut Files, path: &camino::Utf8Path) -> (Option<Model>, Vec<Diagnostic>) {
     let loaded = load_file(files, path);
-    finish(loaded)
+    finish(files, loaded)
 }
 
-fn finish(loaded: Loaded) -> (Option<Model>, Vec<Diagnostic>) {
+fn finish(files: &Files, loaded: Loaded) -> (Option<Model>, Vec<Diagnostic>) {
     let mut diags = loaded.diagnostics;
     let model = match (loaded.raw, loaded.document) {
-        (Some(raw), Some(doc)) => validate::validate(&raw, &doc, &mut diags),
+        (Some(raw), Some(doc)) => validate::validate(&raw, &doc, &mut diags).map(|mut m| {
+            // Generated-file headers name the spec by file name only, so output does not depend
+            // on the directory the command ran from.
+            let name = files.name(doc.file);
+            m.source = name.rsplit(['/', '\\']).next().unwrap_or(name).to_string();
+            m
+        }),
         _ => None,
     };
     crate::diag::sort(&mut diags);
-    let model = if crate::diag::has_errors(&diags) { None } else { model };
+    let model = if crate::diag::has_errors(&diags) {
+        None
+    } else {
+        model
+    };
     (model, diags)
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 pub use super::raw::{
     AirflowComponent, ApiFlavour, AuthKind, ChartProfile, CreationPolicy, DeletionPolicy, Executor,
-    OnRunning, PreviousOutcome, Protocol, Provider, RefreshPolicy, SecretPersistence, StoreCondition,
-    StoreKind,
+    OnRunning, PreviousOutcome, Protocol, Provider, RefreshPolicy, SecretPersistence,
+    StoreCondition, StoreKind,
 };
 
 /// A validated airguard spec.

@@ -149,7 +149,20 @@ pub enum SecretPersistence {
 }
 
 /// Transport protocol of a rule.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    Deserialize,
+    Serialize,
+    JsonSchema,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Protocol {
     /// TCP.
@@ -236,7 +249,9 @@ pub enum Executor {
 }
 
 /// An Airflow component that may call the Airbyte API.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum AirflowComponent {
     /// Task workers (Celery workers, or KubernetesExecutor task pods).
@@ -328,7 +343,11 @@ impl Dns {
     }
     /// The upstream CoreDNS defaults.
     pub fn default_value() -> Self {
-        Self { namespace: Self::default_namespace(), pod_labels: Self::default_labels(), port: 53 }
+        Self {
+            namespace: Self::default_namespace(),
+            pod_labels: Self::default_labels(),
+            port: 53,
+        }
     }
 }
 
@@ -513,7 +532,11 @@ pub struct AwsProvider {
 
 /// AWS authentication.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case"
+)]
 pub enum AwsAuth {
     /// IRSA: a ServiceAccount's projected token.
     Jwt {
@@ -599,7 +622,11 @@ pub struct VaultProvider {
 
 /// Vault authentication.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case"
+)]
 pub enum VaultAuth {
     /// Kubernetes auth method.
     Kubernetes {
@@ -654,7 +681,11 @@ pub struct GcpProvider {
 
 /// GCP authentication.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case"
+)]
 pub enum GcpAuth {
     /// GKE workload identity.
     WorkloadIdentity {
@@ -742,7 +773,7 @@ pub enum Step {
     /// A bare step keyword: `health`.
     Keyword(StepKeyword),
     /// A step on a connection.
-    Action(StepAction),
+    Action(Box<StepAction>),
 }
 
 /// Steps without arguments.

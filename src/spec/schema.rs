@@ -25,8 +25,9 @@ pub fn json_schema_text() -> String {
 }
 
 static SCHEMA: LazyLock<Value> = LazyLock::new(json_schema);
-static VALIDATOR: LazyLock<jsonschema::Validator> =
-    LazyLock::new(|| jsonschema::validator_for(&SCHEMA).expect("the generated spec schema is valid"));
+static VALIDATOR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    jsonschema::validator_for(&SCHEMA).expect("the generated spec schema is valid")
+});
 
 /// Check a document against the spec schema; push one diagnostic per problem.
 pub fn check(doc: &Document, diags: &mut Vec<Diagnostic>) {
@@ -43,18 +44,26 @@ pub fn check(doc: &Document, diags: &mut Vec<Diagnostic>) {
 fn report(doc: &Document, err: &ValidationError<'_>, out: &mut Vec<Diagnostic>) {
     let path = err.instance_path().as_str().to_string();
     let at = |code: Code, msg: String| {
-        Diagnostic::new(code, msg).with_label(doc.file, doc.locate(&path), "").with_path(path.clone())
+        Diagnostic::new(code, msg)
+            .with_label(doc.file, doc.locate(&path), "")
+            .with_path(path.clone())
     };
     match err.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let allowed = allowed_keys(err.schema_path().as_str());
             for key in unexpected {
                 let p = format!("{path}/{}", super::yaml::escape_segment(key));
-                let mut d = Diagnostic::new(Code::UnknownKey, format!("unknown key `{key}`{}", context(&path)))
-                    .with_label(doc.file, doc.locate_key(&p), "not a key of the spec here")
-                    .with_path(p);
+                let mut d = Diagnostic::new(
+                    Code::UnknownKey,
+                    format!("unknown key `{key}`{}", context(&path)),
+                )
+                .with_label(doc.file, doc.locate_key(&p), "not a key of the spec here")
+                .with_path(p);
                 if let Some(best) = closest(key, &allowed) {
-                    d = d.with_help(format!("did you mean `{best}`? allowed keys here: {}", allowed.join(", ")));
+                    d = d.with_help(format!(
+                        "did you mean `{best}`? allowed keys here: {}",
+                        allowed.join(", ")
+                    ));
                 } else if !allowed.is_empty() {
                     d = d.with_help(format!("allowed keys here: {}", allowed.join(", ")));
                 } else {
@@ -65,75 +74,171 @@ fn report(doc: &Document, err: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            let d = Diagnostic::new(Code::MissingKey, format!("missing required key `{name}`{}", context(&path)))
-                .with_label(doc.file, doc.locate_key(&path), format!("`{name}` is required here"))
-                .with_path(path.clone())
-                .with_help(format!("add `{name}:` here; see `airguard schema` for its type"));
+            let d = Diagnostic::new(
+                Code::MissingKey,
+                format!("missing required key `{name}`{}", context(&path)),
+            )
+            .with_label(
+                doc.file,
+                doc.locate_key(&path),
+                format!("`{name}` is required here"),
+            )
+            .with_path(path.clone())
+            .with_help(format!(
+                "add `{name}:` here; see `airguard schema` for its type"
+            ));
             out.push(d);
         }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(t) => t.to_string(),
-                TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or "),
+                TypeKind::Multiple(ts) => ts
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
             };
             let found = json_type(err.instance());
             out.push(
-                at(Code::WrongType, format!("expected {expected}, found {found}{}", context(&path)))
-                    .with_help(format!("write a {expected} here")),
+                at(
+                    Code::WrongType,
+                    format!("expected {expected}, found {found}{}", context(&path)),
+                )
+                .with_help(format!("write a {expected} here")),
             );
         }
         ValidationErrorKind::Enum { options } => {
             let opts = render_options(options);
             out.push(
-                at(Code::InvalidValue, format!("{} is not an allowed value{}", short(err.instance()), context(&path)))
-                    .with_help(format!("use one of: {opts}")),
+                at(
+                    Code::InvalidValue,
+                    format!(
+                        "{} is not an allowed value{}",
+                        short(err.instance()),
+                        context(&path)
+                    ),
+                )
+                .with_help(format!("use one of: {opts}")),
             );
         }
         ValidationErrorKind::Constant { expected_value } => {
             out.push(
-                at(Code::InvalidValue, format!("{} is not allowed{}", short(err.instance()), context(&path)))
-                    .with_help(format!("use {}", short(expected_value))),
+                at(
+                    Code::InvalidValue,
+                    format!("{} is not allowed{}", short(err.instance()), context(&path)),
+                )
+                .with_help(format!("use {}", short(expected_value))),
             );
         }
-        ValidationErrorKind::OneOfNotValid { context: branches } | ValidationErrorKind::AnyOf { context: branches } => {
-            match best_branch(&path, branches) {
-                Some(branch) => {
-                    for e in branch {
-                        report(doc, e, out);
-                    }
-                }
-                None => {
-                    let forms = forms_of(err.schema_path().as_str());
-                    let mut d = at(
-                        Code::WrongType,
-                        format!("{} does not match any allowed form{}", short(err.instance()), context(&path)),
-                    );
-                    if !forms.is_empty() {
-                        d = d.with_help(format!("write one of: {}", forms.join("; ")));
-                    }
-                    out.push(d);
+        ValidationErrorKind::OneOfNotValid { context: branches }
+        | ValidationErrorKind::AnyOf { context: branches } => match best_branch(&path, branches) {
+            Some(branch) => {
+                for e in branch {
+                    report(doc, e, out);
                 }
             }
-        }
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => out.push(
-            at(Code::InvalidValue, format!("{} is too small{}", short(err.instance()), context(&path)))
-                .with_help(format!("the minimum is {limit}")),
+            None => {
+                let keyword = err.schema_path().as_str();
+                if let Some(consts) = const_branches(keyword) {
+                    out.push(
+                        at(
+                            Code::InvalidValue,
+                            format!(
+                                "{} is not an allowed value{}",
+                                short(err.instance()),
+                                context(&path)
+                            ),
+                        )
+                        .with_help(format!("use one of: {}", consts.join(", "))),
+                    );
+                    return;
+                }
+                if let (Some(obj), Some(keys)) =
+                    (err.instance().as_object(), object_branch_keys(keyword))
+                {
+                    let unknown: Vec<&String> = obj.keys().filter(|k| !keys.contains(k)).collect();
+                    for key in &unknown {
+                        let p = format!("{path}/{}", super::yaml::escape_segment(key));
+                        let help = match closest(key, &keys) {
+                            Some(best) => format!(
+                                "did you mean `{best}`? allowed keys here: {}",
+                                keys.join(", ")
+                            ),
+                            None => format!("allowed keys here: {}", keys.join(", ")),
+                        };
+                        out.push(
+                            Diagnostic::new(
+                                Code::UnknownKey,
+                                format!("unknown key `{key}`{}", context(&path)),
+                            )
+                            .with_label(doc.file, doc.locate_key(&p), "not a key of the spec here")
+                            .with_path(p)
+                            .with_help(help),
+                        );
+                    }
+                    if unknown.is_empty() && obj.len() != 1 {
+                        out.push(
+                            at(
+                                Code::InvalidValue,
+                                format!("set exactly one of {}{}", keys.join(", "), context(&path)),
+                            )
+                            .with_help("keep one of these keys and remove the others"),
+                        );
+                    }
+                    if !out.is_empty() {
+                        return;
+                    }
+                }
+                let forms = forms_of(keyword);
+                let mut d = at(
+                    Code::WrongType,
+                    format!(
+                        "{} does not match any allowed form{}",
+                        short(err.instance()),
+                        context(&path)
+                    ),
+                );
+                if !forms.is_empty() {
+                    d = d.with_help(format!("write one of: {}", forms.join("; ")));
+                }
+                out.push(d);
+            }
+        },
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => out.push(
+            at(
+                Code::InvalidValue,
+                format!("{} is too small{}", short(err.instance()), context(&path)),
+            )
+            .with_help(format!("the minimum is {limit}")),
         ),
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => out.push(
-            at(Code::InvalidValue, format!("{} is too large{}", short(err.instance()), context(&path)))
-                .with_help(format!("the maximum is {limit}")),
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => out.push(
+            at(
+                Code::InvalidValue,
+                format!("{} is too large{}", short(err.instance()), context(&path)),
+            )
+            .with_help(format!("the maximum is {limit}")),
         ),
-        ValidationErrorKind::MinProperties { .. } | ValidationErrorKind::MaxProperties { .. } => out.push(
-            at(Code::InvalidValue, format!("wrong number of keys{}", context(&path)))
+        ValidationErrorKind::MinProperties { .. } | ValidationErrorKind::MaxProperties { .. } => {
+            out.push(
+                at(
+                    Code::InvalidValue,
+                    format!("wrong number of keys{}", context(&path)),
+                )
                 .with_help("set exactly one of the allowed keys"),
-        ),
+            )
+        }
         _ => out.push(at(Code::InvalidValue, format!("{err}{}", context(&path)))),
     }
 }
 
 /// Choose the oneOf/anyOf branch that explains the failure best: one that accepted the value's
 /// type (no type error at the value itself), with the fewest errors.
-fn best_branch<'e>(path: &str, branches: &'e [Vec<ValidationError<'static>>]) -> Option<&'e Vec<ValidationError<'static>>> {
+fn best_branch<'e>(
+    path: &str,
+    branches: &'e [Vec<ValidationError<'static>>],
+) -> Option<&'e Vec<ValidationError<'static>>> {
     branches
         .iter()
         .filter(|b| {
@@ -197,7 +302,8 @@ fn json_type(v: &Value) -> &'static str {
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 60 {
-        format!("{}…", &s[..s.floor_char_boundary(57)])
+        let cut = (0..=57).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        format!("{}…", &s[..cut])
     } else {
         s
     }
@@ -205,7 +311,11 @@ fn short(v: &Value) -> String {
 
 fn render_options(options: &Value) -> String {
     match options {
-        Value::Array(items) => items.iter().map(|i| i.as_str().map_or(i.to_string(), str::to_string)).collect::<Vec<_>>().join(", "),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or(i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }
@@ -216,7 +326,11 @@ fn schema_at(pointer: &str) -> Option<&'static Value> {
 }
 
 fn deref(v: &'static Value) -> &'static Value {
-    match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+    match v
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+    {
         Some(p) => schema_at(p).map_or(v, deref),
         None => v,
     }
@@ -224,7 +338,9 @@ fn deref(v: &'static Value) -> &'static Value {
 
 /// Keys allowed by the object schema whose `additionalProperties` keyword is at `keyword_path`.
 fn allowed_keys(keyword_path: &str) -> Vec<String> {
-    let parent = keyword_path.strip_suffix("/additionalProperties").unwrap_or(keyword_path);
+    let parent = keyword_path
+        .strip_suffix("/additionalProperties")
+        .unwrap_or(keyword_path);
     schema_at(parent)
         .map(deref)
         .and_then(|s| s.get("properties"))
@@ -235,7 +351,9 @@ fn allowed_keys(keyword_path: &str) -> Vec<String> {
 
 /// Short descriptions of the branches of the oneOf/anyOf at `keyword_path`.
 fn forms_of(keyword_path: &str) -> Vec<String> {
-    let Some(branches) = schema_at(keyword_path).and_then(Value::as_array) else { return Vec::new() };
+    let Some(branches) = schema_at(keyword_path).and_then(Value::as_array) else {
+        return Vec::new();
+    };
     branches
         .iter()
         .map(|b| {
@@ -248,12 +366,44 @@ fn forms_of(keyword_path: &str) -> Vec<String> {
             } else if let Some(c) = b.get("const") {
                 c.to_string()
             } else if let Some(t) = b.get("type") {
-                format!("{}", t.as_str().unwrap_or("value"))
+                t.as_str().unwrap_or("value").to_string()
             } else {
                 "a value".into()
             }
         })
         .collect()
+}
+
+/// The values of a oneOf whose branches are all constants (a documented string enum).
+fn const_branches(keyword_path: &str) -> Option<Vec<String>> {
+    let branches = schema_at(keyword_path)?.as_array()?;
+    let mut out = Vec::new();
+    for b in branches {
+        let b = deref(b);
+        if let Some(c) = b.get("const") {
+            out.push(c.as_str().map_or(c.to_string(), str::to_string));
+        } else if let Some(Value::Array(e)) = b.get("enum") {
+            out.extend(
+                e.iter()
+                    .map(|c| c.as_str().map_or(c.to_string(), str::to_string)),
+            );
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The union of keys of a oneOf whose branches are all object schemas (an externally tagged enum).
+fn object_branch_keys(keyword_path: &str) -> Option<Vec<String>> {
+    let branches = schema_at(keyword_path)?.as_array()?;
+    let mut out = Vec::new();
+    for b in branches {
+        let props = deref(b).get("properties")?.as_object()?;
+        out.extend(props.keys().cloned());
+    }
+    out.dedup();
+    Some(out)
 }
 
 /// The allowed key closest to `key` by edit distance, if close enough to be a typo.

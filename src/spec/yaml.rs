@@ -91,9 +91,15 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(key) = map.next_key::<Spanned<KeyString>>()? {
             let value = map.next_value::<Spanned<Node>>()?;
             if out.iter().any(|(k, _)| k.value == key.value.0) {
-                return Err(de::Error::custom(format!("duplicate key `{}`", key.value.0)));
+                return Err(de::Error::custom(format!(
+                    "duplicate key `{}`",
+                    key.value.0
+                )));
             }
-            out.push((Spanned::new(key.value.0, key.referenced, key.defined), value));
+            out.push((
+                Spanned::new(key.value.0, key.referenced, key.defined),
+                value,
+            ));
         }
         Ok(Node::Map(out))
     }
@@ -139,7 +145,15 @@ impl Document {
     pub fn new(files: &Files, file: FileId, root: &Spanned<Node>) -> Self {
         let mut index = HashMap::new();
         let range = range_of(files, file, &root.defined);
-        let json = walk(files, file, &root.value, String::new(), None, range, &mut index);
+        let json = walk(
+            files,
+            file,
+            &root.value,
+            String::new(),
+            None,
+            range,
+            &mut index,
+        );
         Self { file, json, index }
     }
 
@@ -154,7 +168,11 @@ impl Document {
         let mut p = pointer.to_string();
         loop {
             if let Some(place) = self.index.get(&p) {
-                return if p == pointer { place.value.clone() } else { place.key.clone().unwrap_or(place.value.clone()) };
+                return if p == pointer {
+                    place.value.clone()
+                } else {
+                    place.key.clone().unwrap_or(place.value.clone())
+                };
             }
             match p.rfind('/') {
                 Some(i) => p.truncate(i),
@@ -214,7 +232,15 @@ fn walk(
                 .enumerate()
                 .map(|(i, item)| {
                     let r = range_of(files, file, &item.defined);
-                    walk(files, file, &item.value, format!("{pointer}/{i}"), None, r, index)
+                    walk(
+                        files,
+                        file,
+                        &item.value,
+                        format!("{pointer}/{i}"),
+                        None,
+                        r,
+                        index,
+                    )
                 })
                 .collect(),
         ),
@@ -224,9 +250,16 @@ fn walk(
                 .map(|(k, v)| {
                     let kr = range_of(files, file, &k.defined);
                     let vr = range_of(files, file, &v.defined);
-                    let vr = if vr.is_empty() && vr.start == 0 { kr.clone() } else { vr };
+                    let vr = if vr.is_empty() && vr.start == 0 {
+                        kr.clone()
+                    } else {
+                        vr
+                    };
                     let p = format!("{pointer}/{}", escape_segment(&k.value));
-                    (k.value.clone(), walk(files, file, &v.value, p, Some(kr), vr, index))
+                    (
+                        k.value.clone(),
+                        walk(files, file, &v.value, p, Some(kr), vr, index),
+                    )
                 })
                 .collect(),
         ),

@@ -1,19 +1,71 @@
 //! xtask: project chores that are not plain `cargo` — codegen, tidy checks, benchmarks.
 //!
-//! Run as `cargo xtask <task>`. Each task lives in its own module.
+//! Run as `cargo xtask <task>`. Generated files are committed; tests fail when they are stale.
 
-use anyhow::{bail, Result};
+mod tidy;
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("codegen") => codegen(args.get(1).map(String::as_str) == Some("--check")),
+        Some("tidy") => tidy::run(&root()),
         Some("bench") => bench(&args[1..]),
-        _ => bail!("usage: cargo xtask <codegen|tidy|bench [render|conform|audit]>"),
+        _ => bail!(
+            "usage: cargo xtask <codegen [--check] | tidy | bench <render|conform|audit|mock>>"
+        ),
     }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace")
+        .to_path_buf()
+}
+
+/// Regenerate (or with `--check`, verify) every generated file.
+fn codegen(check: bool) -> Result<()> {
+    let root = root();
+    let code_rs = std::fs::read_to_string(root.join("src/diag/code.rs"))?;
+    let files = [
+        (
+            "schemas/airguard.schema.json",
+            airguard::spec::schema::json_schema_text(),
+        ),
+        (
+            "docs/diagnostics.md",
+            airguard::diag::docs::markdown(&code_rs),
+        ),
+    ];
+    let mut stale = Vec::new();
+    for (rel, content) in files {
+        let path = root.join(rel);
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current == content {
+            continue;
+        }
+        if check {
+            stale.push(rel);
+        } else {
+            std::fs::create_dir_all(path.parent().expect("has parent"))?;
+            std::fs::write(&path, content).with_context(|| format!("writing {rel}"))?;
+            eprintln!("updated {rel}");
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "stale generated files: {}; run `cargo xtask codegen`",
+            stale.join(", ")
+        );
+    }
+    Ok(())
 }
 
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        _ => bail!("usage: cargo xtask bench <render|conform|audit>"),
+        _ => bail!("usage: cargo xtask bench <render|conform|audit|mock>"),
     }
 }

@@ -1,0 +1,204 @@
+//! Property tests: random valid specs load, render, and render to the same bytes twice; random
+//! and mutated YAML never panics and every error points into the file.
+
+use airguard::diag::{self, Files};
+use airguard::spec::raw::*;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn name() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9]{0,8}"
+}
+
+fn cidr() -> impl Strategy<Value = String> {
+    (any::<u32>(), 8u8..=32).prop_map(|(ip, len)| {
+        let net = ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(ip), len)
+            .unwrap()
+            .trunc();
+        net.to_string()
+    })
+}
+
+fn ports() -> impl Strategy<Value = Vec<PortSpec>> {
+    prop::collection::vec(
+        prop_oneof![
+            (1i64..=65535).prop_map(PortSpec::Single),
+            (1i64..=60000, 0i64..100)
+                .prop_map(|(a, d)| PortSpec::Range(PortRange { from: a, to: a + d })),
+        ],
+        1..4,
+    )
+}
+
+fn egress_list(max: usize) -> impl Strategy<Value = Vec<EgressRule>> {
+    prop::collection::vec((cidr(), ports(), prop::bool::ANY), 0..max).prop_map(|rules| {
+        rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, (cidr, ports, udp))| EgressRule {
+                name: format!("dest-{i}"),
+                cidr,
+                except: Vec::new(),
+                ports,
+                protocol: if udp { Protocol::Udp } else { Protocol::Tcp },
+                allow_internet: false,
+                reason: None,
+            })
+            .collect()
+    })
+}
+
+fn provider() -> impl Strategy<Value = Provider> {
+    let sa = || ServiceAccountRef {
+        name: "eso".into(),
+        namespace: Some("external-secrets".into()),
+    };
+    prop_oneof![
+        Just(Provider::Vault(VaultProvider {
+            server: "https://vault.example.com:8200".into(),
+            path: "secret".into(),
+            version: VaultKvVersion::V2,
+            namespace: None,
+            auth: VaultAuth::Kubernetes {
+                mount_path: "kubernetes".into(),
+                role: "eso".into(),
+                service_account: Some(sa())
+            },
+        })),
+        Just(Provider::Aws(AwsProvider {
+            service: AwsService::SecretsManager,
+            region: "eu-west-1".into(),
+            role: None,
+            auth: Some(AwsAuth::Jwt {
+                service_account: sa()
+            }),
+        })),
+        Just(Provider::Azurekv(AzureProvider {
+            vault_url: "https://kv.vault.azure.net".into(),
+            auth_type: AzureAuthType::WorkloadIdentity,
+            tenant_id: None,
+            service_account: Some(sa()),
+            identity_id: None,
+            client_id: None,
+            client_secret: None,
+        })),
+        Just(Provider::Gcpsm(GcpProvider {
+            project_id: "proj".into(),
+            location: None,
+            auth: None
+        })),
+    ]
+}
+
+prop_compose! {
+    fn spec()(
+        ab_ns in name(), af_ns in name(), chart in prop::bool::ANY, minor in 0u32..10,
+        executor in prop_oneof![Just(Executor::Celery), Just(Executor::Kubernetes), Just(Executor::Local)],
+        egress in egress_list(6), registry in egress_list(2), k8s in prop::collection::vec(cidr(), 1..3),
+        provider in provider(), cluster in prop::bool::ANY, n_conns in 0usize..6, pgbouncer in prop::bool::ANY,
+        ingress in prop::bool::ANY, dns_port in prop_oneof![Just(53i64), Just(5353i64)],
+    ) -> RawSpec {
+        let connections: Vec<Connection> = (0..n_conns)
+            .map(|i| Connection { name: format!("conn{i}"), id: format!("00000000-0000-4000-8000-{i:012}"), min_records: Some(i as u64) })
+            .collect();
+        let pipelines = if n_conns >= 2 {
+            vec![Pipeline { name: "chain".into(), steps: vec![
+                Step::Keyword(StepKeyword::Health),
+                Step::Action(Box::new(StepAction { sync: Some("conn0".into()), ..Default::default() })),
+                Step::Action(Box::new(StepAction { sync: Some("conn1".into()), after: Some("conn0".into()), ..Default::default() })),
+            ]}]
+        } else { Vec::new() };
+        let callers = if executor == Executor::Local { vec![AirflowComponent::Scheduler, AirflowComponent::Triggerer] } else { vec![AirflowComponent::Worker, AirflowComponent::Triggerer] };
+        RawSpec {
+            version: 1,
+            platform: Platform { name: "platform".into() },
+            airbyte: Airbyte {
+                namespace: format!("ab-{ab_ns}"),
+                release: "airbyte".into(),
+                chart: if chart { ChartProfile::V2 } else { ChartProfile::V1 },
+                chart_version: Some(if chart { format!("2.0.{minor}") } else { format!("1.{minor}.0") }),
+                jobs_namespace: None,
+                api: AirbyteApi { url: format!("http://airbyte-airbyte-server-svc.ab-{ab_ns}:8001"), flavour: ApiFlavour::Public, base_path: None, auth: AuthKind::ClientCredentials, token_url: None },
+                secret_persistence: SecretPersistence::ConfigDb,
+                egress,
+                registry_egress: registry,
+                kubernetes_api: KubernetesApi { cidrs: { let mut k = k8s; k.sort(); k.dedup(); k }, ports: vec![PortSpec::Single(443)] },
+            },
+            airflow: Airflow {
+                namespace: format!("af-{af_ns}"),
+                release: "airflow".into(),
+                executor,
+                connection_id: "airbyte_default".into(),
+                callers,
+                all_components: false,
+                pgbouncer,
+                external_database: None,
+            },
+            ingress: ingress.then(|| Ingress { namespace: "ingress-nginx".into(), pod_labels: BTreeMap::from([("app.kubernetes.io/name".into(), "ingress-nginx".into())]), airflow_ui: true }),
+            dns: Dns { namespace: "kube-system".into(), pod_labels: BTreeMap::from([("k8s-app".into(), "kube-dns".into())]), port: dns_port },
+            secrets: Secrets {
+                store: Store {
+                    kind: if cluster { StoreKind::ClusterSecretStore } else { StoreKind::SecretStore },
+                    name: "backend".into(),
+                    conditions: if cluster { vec![StoreCondition { namespaces: vec![format!("ab-{ab_ns}"), format!("af-{af_ns}")], namespace_labels: BTreeMap::new() }] } else { Vec::new() },
+                    provider,
+                },
+                refresh_interval: "1h".into(),
+                refresh_policy: RefreshPolicy::Periodic,
+                creation_policy: CreationPolicy::Owner,
+                deletion_policy: DeletionPolicy::Retain,
+                airbyte: Some(AirbyteCredentials { client_id: Some("platform/airbyte#client_id".into()), client_secret: Some("platform/airbyte#client_secret".into()), token: None }),
+                postgres: Some(PasswordRef { password: "platform/db#password".into() }),
+                minio: Some(MinioCredentials { user: None, password: "platform/minio#password".into() }),
+            },
+            connections,
+            pipelines,
+        }
+    }
+}
+
+fn load(text: &str) -> (Files, Option<airguard::spec::Model>, Vec<diag::Diagnostic>) {
+    let mut files = Files::new();
+    let (m, d) = airguard::spec::from_str(&mut files, "spec.yaml", text);
+    (files, m, d)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_valid_specs_render_deterministically(spec in spec()) {
+        let text = serde_saphyr::to_string(&spec).unwrap();
+        let (files, model, diags) = load(&text);
+        let model = model.unwrap_or_else(|| panic!("{}\n{text}", diag::render::human(&files, &diags, false)));
+        let a = airguard::render::render(&model).unwrap();
+        let b = airguard::render::render(&model).unwrap();
+        prop_assert_eq!(&a, &b);
+        prop_assert!(!a.is_empty());
+    }
+
+    #[test]
+    fn mutated_yaml_never_panics_and_errors_are_located(
+        cut in 0usize..4000, len in 0usize..40, junk in "[ :\\-\\[\\]{}#'\"a-z0-9\\n\\t]{0,12}",
+    ) {
+        let base = airguard::cli::init::STARTER_SPEC;
+        let floor = |mut i: usize| { while !base.is_char_boundary(i) { i -= 1; } i };
+        let start = floor(cut.min(base.len()));
+        let end = floor((start + len).min(base.len()));
+        let text = format!("{}{}{}", &base[..start], junk, &base[end..]);
+        let (files, model, diags) = load(&text);
+        if model.is_none() {
+            prop_assert!(diag::has_errors(&diags));
+            for d in diags.iter().filter(|d| d.is_error()) {
+                if d.code == diag::Code::EmptySpec { continue; }
+                let label = d.label.as_ref().unwrap_or_else(|| panic!("unlocated: {d:?}"));
+                prop_assert!(label.range.end <= files.source(label.file).len());
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        let _ = load(&text);
+    }
+}
