@@ -84,10 +84,11 @@ impl Resolved {
 pub struct ClassMap {
     /// (source class, destination class, conns), sorted, non-empty conns.
     pub pods: Vec<(u32, u32, Conns)>,
-    /// (source class, destination segment, conns).
-    pub to_ext: Vec<(u32, u32, Conns)>,
-    /// (source segment, destination class, conns).
-    pub from_ext: Vec<(u32, u32, Conns)>,
+    /// (source class, destination address range, conns): adjacent segments with equal conns
+    /// are merged, so each range is maximal for its class.
+    pub to_ext: Vec<(u32, Segment, Conns)>,
+    /// (source address range, destination class, conns), merged likewise.
+    pub from_ext: Vec<(Segment, u32, Conns)>,
 }
 
 /// The result of analysing an inventory.
@@ -418,22 +419,68 @@ impl<'a> Analysis<'a> {
                     }
                 }
             }
-            for (gi, seg) in self.segments.iter().enumerate() {
-                let c = self.egress_allows_ext(s, seg);
-                if !c.is_empty() {
-                    map.to_ext.push((s, gi as u32, c));
+            let open = !self.isolated(s, Dir::Egress);
+            let uses_ips = open
+                || self
+                    .rules_of(s, Dir::Egress)
+                    .any(|(_, _, res)| !res.ips.is_empty());
+            if uses_ips {
+                for (seg, c) in self.ext_runs(open, |seg| self.egress_allows_ext(s, seg)) {
+                    map.to_ext.push((s, seg, c));
                 }
             }
         }
         for d in 0..n as u32 {
-            for (gi, seg) in self.segments.iter().enumerate() {
-                let c = self.ingress_allows_ext(seg, d);
-                if !c.is_empty() {
-                    map.from_ext.push((gi as u32, d, c));
+            let open = !self.isolated(d, Dir::Ingress);
+            let uses_ips = open
+                || self
+                    .rules_of(d, Dir::Ingress)
+                    .any(|(_, _, res)| !res.ips.is_empty());
+            if uses_ips {
+                for (seg, c) in self.ext_runs(open, |seg| self.ingress_allows_ext(seg, d)) {
+                    map.from_ext.push((seg, d, c));
                 }
             }
         }
         map
+    }
+
+    /// Maximal address ranges with the same non-empty conns, in address order. An `open` side
+    /// allows everything everywhere: one range per family.
+    fn ext_runs(&self, open: bool, f: impl Fn(&Segment) -> Conns) -> Vec<(Segment, Conns)> {
+        if open {
+            return [Family::V4, Family::V6]
+                .into_iter()
+                .map(|family| {
+                    (
+                        Segment {
+                            family,
+                            lo: 0,
+                            hi: family.max(),
+                        },
+                        Conns::all(),
+                    )
+                })
+                .collect();
+        }
+        let mut out: Vec<(Segment, Conns)> = Vec::new();
+        for seg in &self.segments {
+            let c = f(seg);
+            if c.is_empty() {
+                continue;
+            }
+            match out.last_mut() {
+                Some((last, lc))
+                    if last.family == seg.family
+                        && last.hi.checked_add(1) == Some(seg.lo)
+                        && *lc == c =>
+                {
+                    last.hi = seg.hi
+                }
+                _ => out.push((*seg, c)),
+            }
+        }
+        out
     }
 
     /// The endpoint-level map, sorted by source then destination. An endpoint is never listed as
@@ -455,7 +502,7 @@ impl<'a> Analysis<'a> {
             }
         }
         for (s, g, c) in &self.map.to_ext {
-            let label = self.segments[*g as usize].label();
+            let label = g.label();
             for &a in &self.classes[*s as usize].members {
                 rows.push(Row {
                     src: ids[a].clone(),
@@ -465,7 +512,7 @@ impl<'a> Analysis<'a> {
             }
         }
         for (g, d, c) in &self.map.from_ext {
-            let label = self.segments[*g as usize].label();
+            let label = g.label();
             for &b in &self.classes[*d as usize].members {
                 rows.push(Row {
                     src: label.clone(),
