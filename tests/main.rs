@@ -14,3 +14,6 @@ mod util;
 
 /// `airguard audit`: the semantic case table, output formats, CLI behaviour.
 mod audit;
+
+/// `airguard audit` cross-checked against network-config-analyzer (needs `AIRGUARD_NCA`).
+mod audit_nca;

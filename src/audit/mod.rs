@@ -14,6 +14,7 @@ pub mod intervals;
 pub mod inventory;
 pub mod policy;
 pub mod selector;
+pub mod synth;
 
 pub use engine::{Analysis, Row};
 pub use inventory::Inventory;
