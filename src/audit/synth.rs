@@ -51,7 +51,7 @@ pub fn generate(p: &Params) -> String {
     let ns_name = |i: usize| format!("ns-{i}");
     for i in 0..p.namespaces {
         let tier = TIERS[i % TIERS.len()];
-        let env = if i % 2 == 0 { "prod" } else { "dev" };
+        let env = if i.is_multiple_of(2) { "prod" } else { "dev" };
         let _ = write!(
             s,
             "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n  labels: {{tier: {tier}, env: {env}}}\n",
@@ -166,7 +166,7 @@ fn ns_selector(rng: &mut StdRng, p: &Params, own: usize) -> String {
         _ => format!(
             "{{matchLabels: {{kubernetes.io/metadata.name: ns-{}, env: {}}}}}",
             own,
-            if own % 2 == 0 { "prod" } else { "dev" }
+            if own.is_multiple_of(2) { "prod" } else { "dev" }
         ),
     }
 }
