@@ -18,6 +18,9 @@ use std::path::Path;
 /// One side of a map: (src, dst) → conns, where an external end is `ext:lo-hi` (numeric).
 type Map = BTreeMap<(String, String), Conns>;
 
+/// External ranges of one endpoint and direction: (first, last, conns).
+type Ranges = Vec<(u32, u32, Conns)>;
+
 fn parse_v4_range(s: &str) -> Option<(u32, u32)> {
     if let Some((a, b)) = s.split_once('-') {
         return Some((
@@ -37,7 +40,7 @@ fn parse_v4_range(s: &str) -> Option<(u32, u32)> {
 fn normalize(raw: Vec<(String, String, Conns)>) -> Map {
     let mut map = Map::new();
     // (endpoint, is_src_external) -> [(lo, hi, conns)]
-    let mut ext: BTreeMap<(String, bool), Vec<(u32, u32, Conns)>> = BTreeMap::new();
+    let mut ext: BTreeMap<(String, bool), Ranges> = BTreeMap::new();
     for (src, dst, c) in raw {
         match (is_ext(&src), is_ext(&dst)) {
             (false, false) => {
