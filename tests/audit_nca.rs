@@ -236,6 +236,7 @@ fn airguard_map_equals_nca_on_fixture_clusters() {
             policies: 6 + seed as usize,
             default_deny_percent: 50,
             apps: 3,
+            wide_peers_percent: 50,
             nca_safe: true,
             seed,
         };

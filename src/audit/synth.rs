@@ -25,6 +25,9 @@ pub struct Params {
     pub default_deny_percent: u32,
     /// Number of distinct `app` label values per namespace.
     pub apps: usize,
+    /// Share of namespace selectors (in percent) that span many namespaces (`{}`, a tier, an
+    /// `env NotIn`); the others name one namespace. Real clusters mostly name namespaces.
+    pub wide_peers_percent: u32,
     /// Avoid the forms where NCA 2.1.0 is known to be wrong.
     pub nca_safe: bool,
     /// The seed.
@@ -152,7 +155,12 @@ fn pod_selector(rng: &mut StdRng, p: &Params) -> String {
 }
 
 fn ns_selector(rng: &mut StdRng, p: &Params, own: usize) -> String {
-    match rng.random_range(0..6) {
+    let wide = rng.random_range(0..100) < p.wide_peers_percent;
+    match if wide {
+        rng.random_range(0..3)
+    } else {
+        rng.random_range(3..5)
+    } {
         0 => "{}".into(),
         1 => format!(
             "{{matchLabels: {{tier: {}}}}}",
@@ -243,6 +251,7 @@ mod tests {
             policies: 8,
             default_deny_percent: 50,
             apps: 3,
+            wide_peers_percent: 50,
             nca_safe: true,
             seed: 7,
         };
