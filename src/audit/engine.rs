@@ -79,16 +79,25 @@ impl Resolved {
     }
 }
 
-/// The connectivity of classes and external segments.
+/// The connectivity of classes and external segments. Connection sets are ids into `conns`.
 #[derive(Clone, Debug, Default)]
 pub struct ClassMap {
-    /// (source class, destination class, conns), sorted, non-empty conns.
-    pub pods: Vec<(u32, u32, Conns)>,
-    /// (source class, destination address range, conns): adjacent segments with equal conns
+    /// (source class, destination class, conns id), sorted, never the empty set.
+    pub pods: Vec<(u32, u32, u32)>,
+    /// (source class, destination address range, conns id): adjacent segments with equal conns
     /// are merged, so each range is maximal for its class.
-    pub to_ext: Vec<(u32, Segment, Conns)>,
-    /// (source address range, destination class, conns), merged likewise.
-    pub from_ext: Vec<(Segment, u32, Conns)>,
+    pub to_ext: Vec<(u32, Segment, u32)>,
+    /// (source address range, destination class, conns id), merged likewise.
+    pub from_ext: Vec<(Segment, u32, u32)>,
+    /// The distinct connection sets, by id.
+    pub conns: Vec<Conns>,
+}
+
+impl ClassMap {
+    /// The connection set behind an id.
+    pub fn conns(&self, id: u32) -> &Conns {
+        &self.conns[id as usize]
+    }
 }
 
 /// The result of analysing an inventory.
@@ -341,66 +350,84 @@ impl<'a> Analysis<'a> {
 
     fn compute(&self) -> ClassMap {
         let n = self.classes.len();
+        let mut t = ConnTable::default();
+        // Rules without named ports allow the same set towards every destination: intern once.
+        let mut fixed: HashMap<RuleRef, u32> = HashMap::new();
+        let mut conn_id = |t: &mut ConnTable, rr: RuleRef, r: &Rule, ports: &[ContainerPort]| {
+            if let Some(&id) = fixed.get(&rr) {
+                return id;
+            }
+            let named = r
+                .ports
+                .as_ref()
+                .is_some_and(|p| p.iter().any(|e| e.named.is_some()));
+            let id = t.intern(r.conns_to(Some(ports)).into_owned());
+            if !named {
+                fixed.insert(rr, id);
+            }
+            id
+        };
         // rev[s]: what isolated destinations' ingress rules allow from class s.
-        let mut rev: Vec<Vec<(u32, Conns)>> = vec![Vec::new(); n];
+        let mut rev: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
         for d in 0..n as u32 {
             if !self.isolated(d, Dir::Ingress) {
                 continue;
             }
             let ports = &self.classes[d as usize].ports;
-            for (_, r, res) in self.rules_of(d, Dir::Ingress) {
-                let c = r.conns_to(Some(ports));
-                if c.is_empty() {
+            for (rr, r, res) in self.rules_of(d, Dir::Ingress) {
+                let c = conn_id(&mut t, rr, r, ports);
+                if c == EMPTY {
                     continue;
                 }
                 if res.all {
                     for list in rev.iter_mut() {
-                        list.push((d, c.clone().into_owned()));
+                        list.push((d, c));
                     }
                 } else {
                     for &s in &res.classes {
-                        rev[s as usize].push((d, c.clone().into_owned()));
+                        rev[s as usize].push((d, c));
                     }
                 }
             }
         }
         for list in &mut rev {
-            merge_sorted(list);
+            merge_sorted(&mut t, list);
         }
         let mut map = ClassMap::default();
-        let lookup = |list: &[(u32, Conns)], d: u32| -> Option<Conns> {
+        let lookup = |list: &[(u32, u32)], d: u32| -> Option<u32> {
             list.binary_search_by_key(&d, |e| e.0)
                 .ok()
-                .map(|i| list[i].1.clone())
+                .map(|i| list[i].1)
         };
+        let mut cand: Vec<(u32, u32)> = Vec::new();
         for s in 0..n as u32 {
             let rs = &rev[s as usize];
             if self.isolated(s, Dir::Egress) {
-                let mut cand: Vec<(u32, Conns)> = Vec::new();
-                for (_, r, res) in self.rules_of(s, Dir::Egress) {
+                cand.clear();
+                for (rr, r, res) in self.rules_of(s, Dir::Egress) {
                     let dsts: Box<dyn Iterator<Item = u32>> = if res.all {
                         Box::new(0..n as u32)
                     } else {
                         Box::new(res.classes.iter().copied())
                     };
                     for d in dsts {
-                        let c = r.conns_to(Some(&self.classes[d as usize].ports));
-                        if !c.is_empty() {
-                            cand.push((d, c.into_owned()));
+                        let c = conn_id(&mut t, rr, r, &self.classes[d as usize].ports);
+                        if c != EMPTY {
+                            cand.push((d, c));
                         }
                     }
                 }
-                merge_sorted(&mut cand);
-                for (d, c) in cand {
+                merge_sorted(&mut t, &mut cand);
+                for &(d, c) in &cand {
                     let c = if self.isolated(d, Dir::Ingress) {
                         match lookup(rs, d) {
-                            Some(i) => c.intersect(&i),
+                            Some(i) => t.intersect(c, i),
                             None => continue,
                         }
                     } else {
                         c
                     };
-                    if !c.is_empty() {
+                    if c != EMPTY {
                         map.pods.push((s, d, c));
                     }
                 }
@@ -408,14 +435,14 @@ impl<'a> Analysis<'a> {
                 let mut j = 0;
                 for d in 0..n as u32 {
                     if !self.isolated(d, Dir::Ingress) {
-                        map.pods.push((s, d, Conns::all()));
+                        map.pods.push((s, d, ALL));
                         continue;
                     }
                     while j < rs.len() && rs[j].0 < d {
                         j += 1;
                     }
-                    if j < rs.len() && rs[j].0 == d && !rs[j].1.is_empty() {
-                        map.pods.push((s, d, rs[j].1.clone()));
+                    if j < rs.len() && rs[j].0 == d && rs[j].1 != EMPTY {
+                        map.pods.push((s, d, rs[j].1));
                     }
                 }
             }
@@ -426,7 +453,7 @@ impl<'a> Analysis<'a> {
                     .any(|(_, _, res)| !res.ips.is_empty());
             if uses_ips {
                 for (seg, c) in self.ext_runs(open, |seg| self.egress_allows_ext(s, seg)) {
-                    map.to_ext.push((s, seg, c));
+                    map.to_ext.push((s, seg, t.intern(c)));
                 }
             }
         }
@@ -438,10 +465,11 @@ impl<'a> Analysis<'a> {
                     .any(|(_, _, res)| !res.ips.is_empty());
             if uses_ips {
                 for (seg, c) in self.ext_runs(open, |seg| self.ingress_allows_ext(seg, d)) {
-                    map.from_ext.push((seg, d, c));
+                    map.from_ext.push((seg, d, t.intern(c)));
                 }
             }
         }
+        map.conns = t.list;
         map
     }
 
@@ -495,7 +523,7 @@ impl<'a> Analysis<'a> {
                         rows.push(Row {
                             src: ids[a].clone(),
                             dst: ids[b].clone(),
-                            conns: c.clone(),
+                            conns: self.map.conns(*c).clone(),
                         });
                     }
                 }
@@ -507,7 +535,7 @@ impl<'a> Analysis<'a> {
                 rows.push(Row {
                     src: ids[a].clone(),
                     dst: label.clone(),
-                    conns: c.clone(),
+                    conns: self.map.conns(*c).clone(),
                 });
             }
         }
@@ -517,7 +545,7 @@ impl<'a> Analysis<'a> {
                 rows.push(Row {
                     src: label.clone(),
                     dst: ids[b].clone(),
-                    conns: c.clone(),
+                    conns: self.map.conns(*c).clone(),
                 });
             }
         }
@@ -559,16 +587,93 @@ impl<'a> Analysis<'a> {
     }
 }
 
-fn merge_sorted(list: &mut Vec<(u32, Conns)>) {
-    list.sort_by_key(|e| e.0);
-    let mut out: Vec<(u32, Conns)> = Vec::with_capacity(list.len());
-    for (d, c) in list.drain(..) {
-        match out.last_mut() {
-            Some(last) if last.0 == d => last.1.add(&c),
-            _ => out.push((d, c)),
+fn merge_sorted(t: &mut ConnTable, list: &mut Vec<(u32, u32)>) {
+    list.sort_unstable();
+    let mut w = 0;
+    for i in 0..list.len() {
+        let (d, c) = list[i];
+        if w > 0 && list[w - 1].0 == d {
+            list[w - 1].1 = t.union(list[w - 1].1, c);
+        } else {
+            list[w] = (d, c);
+            w += 1;
         }
     }
-    *list = out;
+    list.truncate(w);
+}
+
+/// Id of the empty connection set in a [`ConnTable`].
+const EMPTY: u32 = 0;
+/// Id of the full connection set in a [`ConnTable`].
+const ALL: u32 = 1;
+
+/// Interned connection sets: the map stores small ids, and unions and intersections of ids are
+/// memoised, so a cluster with millions of pairs holds only its few distinct port sets.
+struct ConnTable {
+    list: Vec<Conns>,
+    index: HashMap<Conns, u32>,
+    unions: HashMap<(u32, u32), u32>,
+    meets: HashMap<(u32, u32), u32>,
+}
+
+impl Default for ConnTable {
+    fn default() -> Self {
+        let mut t = ConnTable {
+            list: Vec::new(),
+            index: HashMap::new(),
+            unions: HashMap::new(),
+            meets: HashMap::new(),
+        };
+        t.intern(Conns::none());
+        t.intern(Conns::all());
+        t
+    }
+}
+
+impl ConnTable {
+    fn intern(&mut self, c: Conns) -> u32 {
+        if let Some(&id) = self.index.get(&c) {
+            return id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(c.clone());
+        self.index.insert(c, id);
+        id
+    }
+
+    fn union(&mut self, a: u32, b: u32) -> u32 {
+        if a == b || b == EMPTY || a == ALL {
+            return a;
+        }
+        if a == EMPTY || b == ALL {
+            return b;
+        }
+        let key = (a.min(b), a.max(b));
+        if let Some(&id) = self.unions.get(&key) {
+            return id;
+        }
+        let c = self.list[a as usize].union(&self.list[b as usize]);
+        let id = self.intern(c);
+        self.unions.insert(key, id);
+        id
+    }
+
+    fn intersect(&mut self, a: u32, b: u32) -> u32 {
+        if a == b || b == ALL || a == EMPTY {
+            return a;
+        }
+        if a == ALL || b == EMPTY {
+            return b;
+        }
+        let key = (a.min(b), a.max(b));
+        if let Some(&id) = self.meets.get(&key) {
+            return id;
+        }
+        let c = self.list[a as usize].intersect(&self.list[b as usize]);
+        let id = self.intern(c);
+        self.meets.insert(key, id);
+        id
+    }
 }
 
 fn build_classes(inv: &Inventory) -> (Vec<Class>, Vec<u32>) {
