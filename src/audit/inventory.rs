@@ -14,6 +14,7 @@ use crate::spec::{Document, Node};
 use camino::{Utf8Path, Utf8PathBuf};
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
 
@@ -320,7 +321,7 @@ fn load_object(
     match kind {
         "NetworkPolicy" => {
             let document = Document::new(files, file, doc);
-            match serde_json::from_value::<NetworkPolicy>(document.json.clone()) {
+            match NetworkPolicy::deserialize(&document.json) {
                 Ok(policy) => {
                     inv.touch_namespace(&namespace);
                     inv.policies.push(PolicyObject {
@@ -394,33 +395,29 @@ fn pod_template(kind: &str, json: &serde_json::Value) -> Result<Template, serde_
             t.spec,
         )
     };
-    let v = json.clone();
+    let v = json;
     Ok(match kind {
         "Pod" => {
-            let p: core::Pod = serde_json::from_value(v)?;
+            let p = core::Pod::deserialize(v)?;
             (p.metadata.labels.unwrap_or_default(), p.spec)
         }
-        "Deployment" => from_template(serde_json::from_value::<apps::Deployment>(v)?.spec.template),
-        "StatefulSet" => from_template(
-            serde_json::from_value::<apps::StatefulSet>(v)?
-                .spec
-                .template,
-        ),
-        "DaemonSet" => from_template(serde_json::from_value::<apps::DaemonSet>(v)?.spec.template),
+        "Deployment" => from_template(apps::Deployment::deserialize(v)?.spec.template),
+        "StatefulSet" => from_template(apps::StatefulSet::deserialize(v)?.spec.template),
+        "DaemonSet" => from_template(apps::DaemonSet::deserialize(v)?.spec.template),
         "ReplicaSet" => from_template(
-            serde_json::from_value::<apps::ReplicaSet>(v)?
+            apps::ReplicaSet::deserialize(v)?
                 .spec
                 .template
                 .unwrap_or_default(),
         ),
         "Job" => from_template(
-            serde_json::from_value::<batch::Job>(v)?
+            batch::Job::deserialize(v)?
                 .spec
                 .unwrap_or_default()
                 .template,
         ),
         "CronJob" => from_template(
-            serde_json::from_value::<batch::CronJob>(v)?
+            batch::CronJob::deserialize(v)?
                 .spec
                 .job_template
                 .spec

@@ -2,6 +2,7 @@
 //!
 //! Run as `cargo xtask <task>`. Generated files are committed; tests fail when they are stale.
 
+mod bench_audit;
 mod tidy;
 
 use anyhow::{bail, Context, Result};
@@ -66,6 +67,7 @@ fn codegen(check: bool) -> Result<()> {
 
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
+        Some("audit") => bench_audit::run(&args[1..]),
         _ => bail!("usage: cargo xtask bench <render|conform|audit|mock>"),
     }
 }
