@@ -284,3 +284,51 @@ fn suppression_moves_findings_aside_with_their_reason() {
         .iter()
         .any(|f| f["message"].as_str().unwrap().contains("legacy/cron")));
 }
+
+/// One findings case: manifests and the exact findings (`code: message`, sorted).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingsCase {
+    about: String,
+    objects: String,
+    #[serde(default)]
+    errors: Vec<String>,
+    expect: Vec<String>,
+}
+
+#[test]
+fn findings_table() {
+    let dir = util::fixture("audit/findings");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 5);
+    let mut failures = Vec::new();
+    for p in &paths {
+        let case: FindingsCase = serde_saphyr::from_str(&std::fs::read_to_string(p).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let mut files = Files::new();
+        let (inv, mut diags) = audit::load_text(&mut files, "case.yaml", &case.objects);
+        let (analysis, more) = audit::analyze(&inv);
+        diags.extend(more);
+        let codes: Vec<String> = diags.iter().map(|d| d.code.as_str().to_string()).collect();
+        let mut got: Vec<String> = audit::findings::findings(&analysis)
+            .active
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        got.sort();
+        if codes != case.errors || got != case.expect {
+            failures.push(format!(
+                "{} ({}):\n  input errors {codes:?}, expected {:?}\n  got {got:#?}\n  expected {:#?}",
+                p.display(),
+                case.about,
+                case.errors,
+                case.expect
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

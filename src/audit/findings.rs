@@ -502,7 +502,23 @@ fn redundancy(s: &mut Sink<'_, '_>) {
                 }
             })
         });
-        if rules_gone && isolation_kept {
+        // A default deny (`podSelector: {}`, no rules) also guards pods created later, so it is
+        // redundant only next to another default deny of the same directions.
+        let is_default_deny = p.selector.is_everything()
+            && [Dir::Ingress, Dir::Egress]
+                .iter()
+                .all(|&d| p.rules(d).is_none_or(<[Rule]>::is_empty));
+        let guard_kept = !is_default_deny
+            || a.policies.iter().enumerate().any(|(o, q)| {
+                o as u32 != pi
+                    && !gone.contains(&(o as u32))
+                    && q.namespace == p.namespace
+                    && q.selector.is_everything()
+                    && [Dir::Ingress, Dir::Egress]
+                        .iter()
+                        .all(|&d| p.rules(d).is_none() || q.rules(d).is_some())
+            });
+        if rules_gone && isolation_kept && guard_kept {
             gone.insert(pi);
             let d = s
                 .at_policy(
