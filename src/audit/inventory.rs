@@ -202,7 +202,114 @@ pub fn load_str(
     name: &str,
     text: &str,
 ) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    load_str_split(files, inv, diags, name, text, threads, 1 << 20);
+}
+
+/// [`load_str`] with the text cut at document boundaries into up to `parts` pieces when it is at
+/// least `min_split` bytes long, each piece parsed on its own thread. A piece is parsed behind a
+/// blank copy of everything before it (newlines kept, other bytes as spaces), so every line,
+/// column and byte offset is the one of the whole file; results are merged in file order.
+fn load_str_split(
+    files: &mut Files,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+    name: &str,
+    text: &str,
+    parts: usize,
+    min_split: usize,
+) {
     let file = files.add(name, text);
+    let files: &Files = files;
+    let cuts = if text.len() >= min_split {
+        split_points(text, parts)
+    } else {
+        vec![0]
+    };
+    if cuts.len() == 1 {
+        load_piece(files, file, text, inv, diags);
+        return;
+    }
+    let bounds: Vec<(usize, usize)> = cuts
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| (a, cuts.get(i + 1).copied().unwrap_or(text.len())))
+        .collect();
+    let results: Vec<(Inventory, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .iter()
+            .map(|&(a, b)| {
+                scope.spawn(move || {
+                    let mut padded = String::with_capacity(b);
+                    padded.extend(text.as_bytes()[..a].iter().map(|&c| {
+                        if c == b'\n' {
+                            '\n'
+                        } else {
+                            ' '
+                        }
+                    }));
+                    padded.push_str(&text[a..b]);
+                    let mut part = Inventory::default();
+                    let mut d = Vec::new();
+                    load_piece(files, file, &padded, &mut part, &mut d);
+                    (part, d)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("parser thread"))
+            .collect()
+    });
+    for (part, d) in results {
+        diags.extend(d);
+        for (name, ns) in part.namespaces {
+            match inv.namespaces.get(&name) {
+                Some(old) if old.loc.is_some() && ns.loc.is_none() => {}
+                _ => {
+                    inv.namespaces.insert(name, ns);
+                }
+            }
+        }
+        inv.endpoints.extend(part.endpoints);
+        inv.policies.extend(part.policies);
+        for (k, n) in part.skipped {
+            *inv.skipped.entry(k).or_default() += n;
+        }
+    }
+}
+
+/// Byte offsets where pieces start: 0, then the `---` line at or after each even share.
+fn split_points(text: &str, parts: usize) -> Vec<usize> {
+    let mut cuts = vec![0];
+    for i in 1..parts.max(1) {
+        let target = (text.len() * i / parts).max(cuts[cuts.len() - 1] + 1);
+        let mut from = target.min(text.len());
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let Some(rel) = text[from..].find("\n---") else {
+            break;
+        };
+        let at = from + rel + 1;
+        let after = text.as_bytes().get(at + 3).copied();
+        if matches!(after, None | Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            cuts.push(at);
+        }
+    }
+    cuts.dedup();
+    cuts
+}
+
+fn load_piece(
+    files: &Files,
+    file: FileId,
+    text: &str,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+) {
     let docs = match serde_saphyr::from_multiple_with_options::<Spanned<Node>>(text, options()) {
         Ok(d) => d,
         Err(e) => {
@@ -538,5 +645,65 @@ mod tests {
         );
         let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
         assert_eq!(codes, vec![Code::InvalidSuppression, Code::InvalidManifest]);
+    }
+
+    #[test]
+    fn split_parsing_gives_the_same_inventory_and_locations() {
+        let p = crate::audit::synth::Params {
+            namespaces: 5,
+            pods: 60,
+            policies: 15,
+            default_deny_percent: 50,
+            apps: 3,
+            wide_peers_percent: 50,
+            nca_safe: false,
+            seed: 3,
+        };
+        let mut text = crate::audit::synth::generate(&p);
+        // A broken object in the middle must be reported at the same place either way.
+        let mid = text.len() / 2;
+        let at = mid + text[mid..].find("\n---").unwrap() + 1;
+        text.insert_str(
+            at,
+            "---\nkind: Pod\nmetadata: {name: broken}\nspec: {containers: 5}\n",
+        );
+        let run = |parts| {
+            let mut files = Files::new();
+            let mut inv = Inventory::default();
+            let mut diags = Vec::new();
+            load_str_split(&mut files, &mut inv, &mut diags, "t.yaml", &text, parts, 0);
+            let eps: Vec<(String, usize)> = inv
+                .endpoints
+                .iter()
+                .map(|e| (e.id(), e.loc.offset))
+                .collect();
+            let pols: Vec<(String, usize, std::ops::Range<usize>)> = inv
+                .policies
+                .iter()
+                .map(|p| {
+                    (
+                        p.name.clone(),
+                        p.loc.offset,
+                        p.doc.locate("/spec/podSelector"),
+                    )
+                })
+                .collect();
+            let ns: Vec<(String, bool)> = inv
+                .namespaces
+                .values()
+                .map(|n| (n.name.clone(), n.loc.is_some()))
+                .collect();
+            let d: Vec<(Code, Option<std::ops::Range<usize>>)> = diags
+                .iter()
+                .map(|d| (d.code, d.label.as_ref().map(|l| l.range.clone())))
+                .collect();
+            (eps, pols, ns, d)
+        };
+        assert_eq!(split_points(&text, 3).len(), 3, "the text is really split");
+        let whole = run(1);
+        assert_eq!(whole.3.len(), 1, "the broken pod is reported");
+        for parts in [2, 3, 7] {
+            assert_eq!(run(parts), whole, "{parts} parts");
+        }
     }
 }
