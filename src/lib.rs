@@ -8,6 +8,8 @@
 pub mod audit;
 pub mod cli;
 pub mod diag;
+pub mod mock;
 pub mod output;
 pub mod render;
 pub mod spec;
+pub mod topology;

@@ -28,6 +28,11 @@ fn diagnostics_reference_is_fresh() {
 }
 
 #[test]
+fn spec_reference_is_fresh() {
+    assert_fresh("docs/reference.md", &airguard::spec::reference::markdown());
+}
+
+#[test]
 fn starter_spec_is_the_example_fixture() {
     let fixture =
         std::fs::read_to_string(crate::util::fixture("specs/valid/example.yaml")).unwrap();

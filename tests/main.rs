@@ -5,6 +5,8 @@
 mod cli;
 /// Generated files (schema, diagnostics reference) are committed and fresh.
 mod generated;
+/// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.
+mod netpol;
 /// Property tests: random valid specs render deterministically; mutated YAML never panics.
 mod props;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.
@@ -17,3 +19,9 @@ mod audit;
 
 /// `airguard audit` cross-checked against network-config-analyzer (needs `AIRGUARD_NCA`).
 mod audit_nca;
+/// The mock Airbyte server over HTTP: OpenAPI fidelity, state machine, faults, auth.
+mod mock;
+/// Rendering: golden snapshots of every artifact per valid fixture; byte stability.
+mod render;
+/// ESO objects and Airflow Helm values against the upstream CRDs and chart schema; goldens.
+mod secrets;

@@ -14,9 +14,18 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
-/// A path under the read-only `../shared/reference/` oracles.
+/// A path under the read-only `shared/reference/` oracles: `../shared/reference/` from the
+/// repository root, or the nearest ancestor's `shared/reference/` (for git worktrees nested
+/// deeper than the main checkout).
 pub fn reference(rel: &str) -> PathBuf {
-    root().join("..").join("shared").join("reference").join(rel)
+    let root = root();
+    let base = root
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared").join("reference"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| root.join("..").join("shared").join("reference"));
+    base.join(rel)
 }
 
 /// A command for the `airguard` binary built for these tests.

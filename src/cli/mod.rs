@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod demo;
 pub mod init;
+pub mod mock;
 pub mod render;
 pub mod schema;
 pub mod validate;
@@ -41,6 +42,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Compute NetworkPolicy connectivity and least-privilege findings from manifests.
     Audit(audit::Args),
+    /// Run the mock Airbyte server.
+    Mock(mock::Args),
 }
 
 /// When to colour output.
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(a) => validate::run(a, color),
         Command::Schema(a) => schema::run(a),
         Command::Audit(a) => audit::run(a, color),
+        Command::Mock(a) => mock::run(a, color),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

@@ -11,7 +11,24 @@ use serde::Serialize;
 use std::sync::LazyLock;
 
 /// Every template, by name. Add new templates here.
-const TEMPLATES: &[(&str, &str)] = &[];
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "secretstore.yaml.j2",
+        include_str!("../../templates/secretstore.yaml.j2"),
+    ),
+    (
+        "externalsecret.yaml.j2",
+        include_str!("../../templates/externalsecret.yaml.j2"),
+    ),
+    (
+        "airflow-values.yaml.j2",
+        include_str!("../../templates/airflow-values.yaml.j2"),
+    ),
+    (
+        super::network_policy::TEMPLATE,
+        include_str!("../../templates/networkpolicy.yaml.j2"),
+    ),
+];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -21,6 +38,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.set_keep_trailing_newline(true);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("yaml", yaml_filter);
+    env.add_filter("yaml_single", |s: String| yaml_single(&s));
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not parse: {e:#}"));
@@ -58,6 +76,16 @@ pub fn yaml_scalar(s: &str) -> String {
     } else {
         serde_json::to_string(s).expect("strings serialize")
     }
+}
+
+/// A string as a single-quoted YAML scalar (only `'` is escaped, by doubling), for values full of
+/// double quotes such as JSON. Falls back to [`yaml_scalar`] for text with line breaks or
+/// control characters, which single quotes would fold.
+pub fn yaml_single(s: &str) -> String {
+    if s.chars().any(|c| c.is_control()) {
+        return yaml_scalar(s);
+    }
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn is_plain_safe(s: &str) -> bool {
@@ -107,5 +135,22 @@ mod tests {
         }
         assert_eq!(yaml_scalar("airbyte"), "airbyte");
         assert_eq!(yaml_scalar("true"), "\"true\"");
+    }
+
+    #[test]
+    fn single_quoted_scalars_read_back() {
+        for s in [
+            r#"{"a":"b","c":{{ .x | toJson }}}"#,
+            "it's",
+            "",
+            "a\nb",
+            "#x",
+            "- y",
+        ] {
+            let y = super::yaml_single(s);
+            let back: String =
+                serde_saphyr::from_str(&y).unwrap_or_else(|e| panic!("{s:?} -> {y}: {e}"));
+            assert_eq!(back, s, "{y}");
+        }
     }
 }

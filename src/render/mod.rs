@@ -6,8 +6,11 @@
 //! goes in. Every rendered object is parsed back into its typed model and checked before it is
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
-#[allow(dead_code)] // the artifact renderers landing next use it
 mod env;
+pub mod external_secret;
+pub mod helm_values;
+pub mod network_policy;
+pub mod typed;
 
 use crate::spec::Model;
 
@@ -53,6 +56,9 @@ pub fn header(model: &Model) -> String {
 /// Render every artifact for a model, sorted by path.
 pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let mut out: Vec<Artifact> = Vec::new();
+    out.push(helm_values::render(model)?);
+    out.extend(network_policy::render(model)?);
+    out.extend(external_secret::render(model)?);
     let k = kustomization(model, &out);
     out.push(k);
     out.sort_by(|a, b| a.path.cmp(&b.path));

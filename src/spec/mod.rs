@@ -8,6 +8,7 @@
 pub mod load;
 pub mod model;
 pub mod raw;
+pub mod reference;
 pub mod schema;
 pub mod validate;
 mod yaml;

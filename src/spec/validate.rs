@@ -11,7 +11,7 @@ use super::schema::dotted;
 use super::yaml::Document;
 use crate::diag::{Code, Diagnostic};
 use ipnet::IpNet;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 /// Validate a raw spec into a model, pushing every problem into `diags`.
@@ -38,6 +38,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
         pod_labels: raw.dns.pod_labels.clone(),
         port: cx.port("/dns/port", raw.dns.port),
     };
+    cx.namespaces(raw);
     let secrets = cx.secrets(&raw.secrets, &raw.airbyte.api);
     let connections = cx.connections(&raw.connections);
     let pipelines = cx.pipelines(&raw.pipelines, &connections);
@@ -302,6 +303,47 @@ impl Cx<'_> {
             } else {
                 seen.insert(n, i);
             }
+        }
+    }
+
+    /// airguard default-denies the namespaces it owns (Airbyte, its jobs, Airflow), so none of
+    /// them may be a namespace it does not own (ingress, DNS), and Airbyte and Airflow each get
+    /// their own.
+    fn namespaces(&mut self, raw: &RawSpec) {
+        let mut owned = vec![("/airbyte/namespace", &raw.airbyte.namespace)];
+        if let Some(j) = &raw.airbyte.jobs_namespace {
+            owned.push(("/airbyte/jobs-namespace", j));
+        }
+        owned.push(("/airflow/namespace", &raw.airflow.namespace));
+        let mut foreign = vec![("dns", &raw.dns.namespace)];
+        if let Some(i) = &raw.ingress {
+            foreign.push(("ingress", &i.namespace));
+        }
+        for (pointer, ns) in &owned {
+            for (what, other) in &foreign {
+                if ns == other {
+                    self.push(
+                        Code::ConflictingSettings,
+                        pointer,
+                        format!("namespace `{ns}` is also the {what} namespace"),
+                        "airguard default-denies this namespace",
+                        format!("run Airbyte and Airflow outside the {what} namespace; a default deny there would cut off the {what} pods"),
+                    );
+                }
+            }
+        }
+        if raw.airbyte.namespace == raw.airflow.namespace {
+            self.push(
+                Code::ConflictingSettings,
+                "/airflow/namespace",
+                format!(
+                    "Airbyte and Airflow share namespace `{}`",
+                    raw.airflow.namespace
+                ),
+                "same namespace as Airbyte",
+                "give Airflow its own namespace: airguard isolates the two systems from each other"
+                    .into(),
+            );
         }
     }
 
@@ -969,7 +1011,11 @@ impl Cx<'_> {
             pipes.iter().map(|p| p.name.as_str()),
             "pipeline",
         );
-        let names: BTreeSet<&str> = conns.iter().map(|c| c.name.as_str()).collect();
+        // name → min-records, built once: steps look connections up by name.
+        let names: BTreeMap<&str, Option<u64>> = conns
+            .iter()
+            .map(|c| (c.name.as_str(), c.min_records))
+            .collect();
         let mut out = Vec::new();
         for (pi, p) in pipes.iter().enumerate() {
             let base = format!("/pipelines/{pi}");
@@ -977,7 +1023,7 @@ impl Cx<'_> {
             let mut steps = Vec::new();
             for (si, s) in p.steps.iter().enumerate() {
                 let sp = format!("{base}/steps/{si}");
-                if let Some(step) = self.step(&sp, s, &names, conns) {
+                if let Some(step) = self.step(&sp, s, &names) {
                     steps.push((si, step));
                 }
             }
@@ -994,8 +1040,7 @@ impl Cx<'_> {
         &mut self,
         pointer: &str,
         s: &raw::Step,
-        names: &BTreeSet<&str>,
-        conns: &[model::Connection],
+        names: &BTreeMap<&str, Option<u64>>,
     ) -> Option<model::Step> {
         let default_timeout = Duration::from_secs(3600);
         let a = match s {
@@ -1049,11 +1094,11 @@ impl Cx<'_> {
                 return None;
             }
         };
-        if !names.contains(conn.as_str()) {
+        if !names.contains_key(conn.as_str()) {
             self.unknown_connection(&format!("{pointer}/{verb}"), conn, names);
         }
         if let Some(after) = &a.after {
-            if !names.contains(after.as_str()) {
+            if !names.contains_key(after.as_str()) {
                 self.unknown_connection(&format!("{pointer}/after"), after, names);
             }
         }
@@ -1076,12 +1121,9 @@ impl Cx<'_> {
             "validate" => StepKind::Validate(conn.clone()),
             _ => StepKind::Check(conn.clone()),
         };
-        let min_records = a.min_records.or_else(|| {
-            conns
-                .iter()
-                .find(|c| &c.name == conn)
-                .and_then(|c| c.min_records)
-        });
+        let min_records = a
+            .min_records
+            .or_else(|| names.get(conn.as_str()).copied().flatten());
         Some(model::Step {
             kind,
             after: a.after.clone(),
@@ -1092,8 +1134,16 @@ impl Cx<'_> {
         })
     }
 
-    fn unknown_connection(&mut self, pointer: &str, name: &str, names: &BTreeSet<&str>) {
-        let known: Vec<&str> = names.iter().copied().collect();
+    fn unknown_connection(
+        &mut self,
+        pointer: &str,
+        name: &str,
+        names: &BTreeMap<&str, Option<u64>>,
+    ) {
+        let mut known: Vec<&str> = names.keys().copied().take(10).collect();
+        if names.len() > known.len() {
+            known.push("…");
+        }
         let help = if known.is_empty() {
             "declare it under `connections:` with its name and UUID".to_string()
         } else {

@@ -2,7 +2,9 @@
 //!
 //! Run as `cargo xtask <task>`. Generated files are committed; tests fail when they are stale.
 
-mod bench_audit;
+mod bench_mock;
+mod bench_netpol;
+mod bench_render;
 mod tidy;
 
 use anyhow::{bail, Context, Result};
@@ -15,7 +17,7 @@ fn main() -> Result<()> {
         Some("tidy") => tidy::run(&root()),
         Some("bench") => bench(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask <codegen [--check] | tidy | bench <render|conform|audit|mock>>"
+            "usage: cargo xtask <codegen [--check] | tidy | bench <render|netpol|conform|audit|mock>>"
         ),
     }
 }
@@ -40,6 +42,7 @@ fn codegen(check: bool) -> Result<()> {
             "docs/diagnostics.md",
             airguard::diag::docs::markdown(&code_rs),
         ),
+        ("docs/reference.md", airguard::spec::reference::markdown()),
     ];
     let mut stale = Vec::new();
     for (rel, content) in files {
@@ -66,8 +69,30 @@ fn codegen(check: bool) -> Result<()> {
 }
 
 fn bench(args: &[String]) -> Result<()> {
+    // Benchmarks measure optimised code: re-run this xtask as a release build when needed.
+    if cfg!(debug_assertions) {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "xtask",
+                "--",
+                "bench",
+            ])
+            .args(args)
+            .current_dir(root())
+            .status()?;
+        if !status.success() {
+            bail!("benchmark failed");
+        }
+        return Ok(());
+    }
     match args.first().map(String::as_str) {
-        Some("audit") => bench_audit::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench <render|conform|audit|mock>"),
+        Some("mock") => bench_mock::run(&args[1..]),
+        Some("render") => bench_render::run(&args[1..]),
+        Some("netpol") => bench_netpol::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench <render|netpol|conform|audit|mock>"),
     }
 }

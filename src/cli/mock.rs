@@ -1,0 +1,198 @@
+//! `airguard mock serve`: run the mock Airbyte server until Ctrl-C.
+//!
+//! Resolves the scenario (file or embedded default), seeds it from `--spec`, picks the accepted
+//! credentials, prints the base URLs and credentials, and serves. A user-supplied secret is never
+//! echoed; only the built-in default one is shown, since it guards nothing.
+
+use super::{Color, DiagFormat, Status};
+use crate::mock::{self, MockAuth, MockConfig, Scenario};
+use anyhow::Context;
+use camino::Utf8PathBuf;
+use std::net::SocketAddr;
+
+/// Arguments of `airguard mock`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: MockCommand,
+}
+
+/// Subcommands of `airguard mock`.
+#[derive(Debug, clap::Subcommand)]
+pub enum MockCommand {
+    /// Serve the mock Airbyte API (public and Config) until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+/// Which credentials the mock accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthArg {
+    /// No credentials needed.
+    None,
+    /// HTTP Basic: user = client id, password = client secret.
+    Basic,
+    /// A fixed bearer token: the client secret.
+    Bearer,
+    /// OAuth2 client credentials through `/applications/token`.
+    ClientCredentials,
+}
+
+/// Arguments of `airguard mock serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// Scenario file (connections, job behaviour, faults); default: the built-in scenario.
+    #[arg(long)]
+    pub scenario: Option<Utf8PathBuf>,
+    /// An airguard spec: every connection it names exists, active.
+    #[arg(long)]
+    pub spec: Option<Utf8PathBuf>,
+    /// Accepted client id (or Basic user).
+    #[arg(long, default_value = mock::DEFAULT_CLIENT_ID)]
+    pub client_id: String,
+    /// Accepted client secret (or Basic password, or bearer token).
+    #[arg(long)]
+    pub client_secret: Option<String>,
+    /// Which credentials the API accepts.
+    #[arg(long, value_enum, default_value_t = AuthArg::ClientCredentials)]
+    pub auth: AuthArg,
+}
+
+/// Run `airguard mock`.
+pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
+    match args.command {
+        MockCommand::Serve(a) => serve(a, color),
+    }
+}
+
+fn serve(args: ServeArgs, color: Color) -> anyhow::Result<Status> {
+    let mut scenario = match &args.scenario {
+        Some(p) => Scenario::from_file(p.as_std_path()).map_err(anyhow::Error::new)?,
+        None => Scenario::default_scenario(),
+    };
+    if let Some(spec) = &args.spec {
+        let mut files = crate::diag::Files::new();
+        let (model, diags) = crate::spec::from_file(&mut files, spec);
+        let Some(model) = model else {
+            super::validate::report(&files, &diags, DiagFormat::Human, color);
+            return Ok(Status::InputError);
+        };
+        scenario.seed(
+            model
+                .connections
+                .iter()
+                .map(|c| (c.id.as_str(), c.name.as_str())),
+        );
+    }
+    let secret_given = args.client_secret.is_some();
+    let secret = args
+        .client_secret
+        .unwrap_or_else(|| mock::DEFAULT_CLIENT_SECRET.to_owned());
+    let auth = match args.auth {
+        AuthArg::None => MockAuth::None,
+        AuthArg::Basic => MockAuth::Basic {
+            user: args.client_id.clone(),
+            password: secret,
+        },
+        AuthArg::Bearer => MockAuth::Bearer { token: secret },
+        AuthArg::ClientCredentials => MockAuth::ClientCredentials {
+            client_id: args.client_id.clone(),
+            client_secret: secret,
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let banner_auth = auth.clone();
+        let server = mock::start(
+            args.listen,
+            MockConfig {
+                scenario: scenario.clone(),
+                auth,
+            },
+        )
+        .await?;
+        crate::output::print(&banner(
+            &server.base_url(),
+            &banner_auth,
+            secret_given,
+            &scenario,
+        ));
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        server.shutdown().await;
+        crate::output::eprint("mock stopped\n");
+        Ok(Status::Ok)
+    })
+}
+
+fn banner(base: &str, auth: &MockAuth, secret_given: bool, scenario: &Scenario) -> String {
+    let shown = |s: &str| {
+        if secret_given {
+            "(as given by --client-secret)".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::new();
+    out.push_str(&format!("airguard mock Airbyte server on {base}\n"));
+    out.push_str(&format!(
+        "  public API:               {base}/api/public/v1\n"
+    ));
+    out.push_str(&format!("  public API (Cloud-style): {base}/v1\n"));
+    out.push_str(&format!("  Config API:               {base}/api/v1\n"));
+    match auth {
+        MockAuth::None => {
+            out.push_str("  auth:                     none (any or no credentials)\n")
+        }
+        MockAuth::Basic { user, password } => {
+            out.push_str("  auth:                     basic\n");
+            out.push_str(&format!("  user:                     {user}\n"));
+            out.push_str(&format!(
+                "  password:                 {}\n",
+                shown(password)
+            ));
+        }
+        MockAuth::Bearer { token } => {
+            out.push_str("  auth:                     bearer\n");
+            out.push_str(&format!("  token:                    {}\n", shown(token)));
+        }
+        MockAuth::ClientCredentials {
+            client_id,
+            client_secret,
+        } => {
+            out.push_str("  auth:                     client-credentials\n");
+            out.push_str(&format!(
+                "  token URL:                {base}/api/public/v1/applications/token\n"
+            ));
+            out.push_str(&format!("  client id:                {client_id}\n"));
+            out.push_str(&format!(
+                "  client secret:            {}\n",
+                shown(client_secret)
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "  connections:              {}\n",
+        scenario.connections.len()
+    ));
+    const SHOWN: usize = 20;
+    for c in scenario.connections.iter().take(SHOWN) {
+        let status: &str = c.status.into();
+        out.push_str(&format!("    {}  {} ({status})\n", c.id, c.name));
+    }
+    if scenario.connections.len() > SHOWN {
+        out.push_str(&format!(
+            "    … and {} more\n",
+            scenario.connections.len() - SHOWN
+        ));
+    }
+    out.push_str("Press Ctrl-C to stop.\n");
+    out
+}

@@ -1,0 +1,470 @@
+//! Scenario files for the mock Airbyte server: which connections exist, how their jobs behave,
+//! and which faults to inject.
+//!
+//! Types here are closed (`deny_unknown_fields`, kebab-case) so a typo in a scenario file is an
+//! error, never a silently ignored setting. This module only parses and describes; it never
+//! touches the network or the clock.
+
+use serde::Deserialize;
+use std::time::Duration;
+
+/// The scenario the embedded default (`fixtures/mock/default.yaml`) describes; `airguard demo`
+/// and `airguard mock serve` without `--scenario` use it.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../fixtures/mock/default.yaml");
+
+/// Errors reading a scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The scenario file could not be read.
+    #[error("cannot read scenario `{path}`")]
+    Read {
+        /// The path.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The scenario is not valid YAML or does not match the scenario format.
+    #[error("invalid scenario `{name}`")]
+    Parse {
+        /// File name (or `<default>`).
+        name: String,
+        /// The cause, with line and column.
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
+    /// The scenario parsed but is inconsistent.
+    #[error("invalid scenario `{name}`: {message}")]
+    Invalid {
+        /// File name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A complete mock scenario. `Scenario::default()` has no connections, the default job
+/// behaviour, no faults and Airbyte's 15-minute tokens.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scenario {
+    /// Connections that exist (in this order in listings).
+    #[serde(default)]
+    pub connections: Vec<ConnectionSpec>,
+    /// Job behaviour for connections that do not set their own.
+    #[serde(default)]
+    pub jobs: JobBehaviour,
+    /// Faults to inject, checked in order for every request.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    /// Lifetime of issued access tokens (`expires_in`); default 15 minutes, as Airbyte.
+    #[serde(default = "default_token_ttl", with = "duration")]
+    pub token_ttl: Duration,
+    /// The id of the first job created (default 1).
+    #[serde(default = "default_first_job_id")]
+    pub first_job_id: i64,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            connections: Vec::new(),
+            jobs: JobBehaviour::default(),
+            faults: Vec::new(),
+            token_ttl: default_token_ttl(),
+            first_job_id: default_first_job_id(),
+        }
+    }
+}
+
+fn default_token_ttl() -> Duration {
+    Duration::from_secs(900)
+}
+
+fn default_first_job_id() -> i64 {
+    1
+}
+
+/// A connection the mock knows.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConnectionSpec {
+    /// Connection UUID.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Status (default active).
+    #[serde(default)]
+    pub status: ConnectionStatus,
+    /// Job behaviour for this connection (replaces the scenario's `jobs` as a whole).
+    #[serde(default)]
+    pub jobs: Option<JobBehaviour>,
+}
+
+/// Connection status, as the Airbyte APIs spell it.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, strum::IntoStaticStr)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ConnectionStatus {
+    /// Syncs may run.
+    #[default]
+    Active,
+    /// Paused; a sync request fails.
+    Inactive,
+    /// Off for good.
+    Deprecated,
+    /// Temporarily disabled.
+    Locked,
+}
+
+/// How the last attempt of a job ends.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The job succeeds.
+    #[default]
+    Succeeded,
+    /// The job fails.
+    Failed,
+    /// The job ends cancelled (as if an operator cancelled it).
+    Cancelled,
+}
+
+/// What a reset or clear request creates.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResetCreates {
+    /// A `reset_connection` job, as Airbyte does.
+    #[default]
+    Reset,
+    /// Fault: a `sync` job (a client must notice the wrong job type).
+    Sync,
+}
+
+/// How the jobs of a connection run. Timeline of a job: `pending` for `pending`, then `queued`
+/// for `queued` (only if non-zero), then `attempts` attempts of `duration` each, separated by
+/// `incomplete` for `retry-delay`; every attempt but the last fails, the last ends as `outcome`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct JobBehaviour {
+    /// Time in `pending` before the first attempt.
+    #[serde(default = "d_pending", with = "duration")]
+    pub pending: Duration,
+    /// Time in `queued` after `pending` (0: never answer `queued`, which the Airflow hook rejects).
+    #[serde(default, with = "duration")]
+    pub queued: Duration,
+    /// Running time of each attempt.
+    #[serde(default = "d_duration", with = "duration")]
+    pub duration: Duration,
+    /// Time in `incomplete` between a failed attempt and the next.
+    #[serde(default = "d_retry_delay", with = "duration")]
+    pub retry_delay: Duration,
+    /// Number of attempts (at least 1); all but the last fail.
+    #[serde(default = "d_attempts")]
+    pub attempts: u32,
+    /// How the last attempt ends.
+    #[serde(default)]
+    pub outcome: Outcome,
+    /// Records committed by a successful attempt (0: "success with 0 records").
+    #[serde(default = "d_records")]
+    pub records: u64,
+    /// Bytes committed by a successful attempt.
+    #[serde(default = "d_bytes")]
+    pub bytes: u64,
+    /// Fault: the job never leaves `running` (until cancelled).
+    #[serde(default)]
+    pub stuck: bool,
+    /// What reset and clear create.
+    #[serde(default)]
+    pub reset_creates: ResetCreates,
+    /// Fault: cancelling a job starts a new sync job of the same connection.
+    #[serde(default)]
+    pub cancel_spawns_job: bool,
+}
+
+fn d_pending() -> Duration {
+    Duration::from_millis(500)
+}
+fn d_duration() -> Duration {
+    Duration::from_secs(2)
+}
+fn d_retry_delay() -> Duration {
+    Duration::from_secs(1)
+}
+fn d_attempts() -> u32 {
+    1
+}
+fn d_records() -> u64 {
+    1000
+}
+fn d_bytes() -> u64 {
+    256_000
+}
+
+impl Default for JobBehaviour {
+    fn default() -> Self {
+        Self {
+            pending: d_pending(),
+            queued: Duration::ZERO,
+            duration: d_duration(),
+            retry_delay: d_retry_delay(),
+            attempts: d_attempts(),
+            outcome: Outcome::Succeeded,
+            records: d_records(),
+            bytes: d_bytes(),
+            stuck: false,
+            reset_creates: ResetCreates::Reset,
+            cancel_spawns_job: false,
+        }
+    }
+}
+
+/// A fault rule: for requests to `operation` (any if absent), let `skip` matching requests
+/// through, then apply `action` to the next `times` of them (all of them if absent).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Fault {
+    /// Which operation the rule applies to.
+    #[serde(default)]
+    pub operation: Option<Operation>,
+    /// Matching requests to let through first.
+    #[serde(default)]
+    pub skip: u32,
+    /// How many matching requests get the fault (absent: every one after `skip`).
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+/// What a fault does to a request.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case"
+)]
+pub enum FaultAction {
+    /// Delay the response by this long (other rules still apply).
+    Latency(#[serde(with = "duration")] Duration),
+    /// Answer with this HTTP status (5xx) and an error body, without processing the request.
+    Error(u16),
+    /// Answer 429 with `Retry-After` (whole seconds, rounded up), without processing the request.
+    RateLimit {
+        /// The `Retry-After` value.
+        #[serde(with = "duration")]
+        retry_after: Duration,
+    },
+    /// Process the request, then close the connection without sending a response.
+    Drop,
+    /// Process the request, then answer 200 with a body that is not JSON.
+    Malformed,
+    /// Process the request, then answer with the first half of the real JSON body.
+    Truncated,
+}
+
+/// An API operation the mock serves (for fault matching and request classification).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash, strum::IntoStaticStr)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Operation {
+    /// Public `GET /health`.
+    Health,
+    /// Public `POST /applications/token`.
+    Token,
+    /// Public `POST /jobs`.
+    CreateJob,
+    /// Public `GET /jobs/{id}`.
+    GetJob,
+    /// Public `DELETE /jobs/{id}`.
+    CancelJob,
+    /// Public `GET /jobs`.
+    ListJobs,
+    /// Public `GET /connections/{id}`.
+    GetConnection,
+    /// Public `GET /connections`.
+    ListConnections,
+    /// Config `GET /api/v1/health`.
+    ConfigHealth,
+    /// Config `POST /api/v1/applications/token`.
+    ConfigToken,
+    /// Config `POST /api/v1/connections/get`.
+    ConnectionsGet,
+    /// Config `POST /api/v1/connections/sync`.
+    ConnectionsSync,
+    /// Config `POST /api/v1/connections/reset`.
+    ConnectionsReset,
+    /// Config `POST /api/v1/connections/clear`.
+    ConnectionsClear,
+    /// Config `POST /api/v1/jobs/get`.
+    JobsGet,
+    /// Config `POST /api/v1/jobs/get_without_logs`.
+    JobsGetWithoutLogs,
+    /// Config `POST /api/v1/jobs/cancel`.
+    JobsCancel,
+    /// Config `POST /api/v1/jobs/list`.
+    JobsList,
+}
+
+impl Scenario {
+    /// The embedded default scenario.
+    pub fn default_scenario() -> Self {
+        Self::from_str("<default>", DEFAULT_SCENARIO)
+            .expect("the embedded default scenario is valid")
+    }
+
+    /// Parse and check a scenario.
+    pub fn from_str(name: &str, text: &str) -> Result<Self, ScenarioError> {
+        let s: Scenario = serde_saphyr::from_str(text).map_err(|source| ScenarioError::Parse {
+            name: name.to_owned(),
+            source: Box::new(source),
+        })?;
+        s.check(name)?;
+        Ok(s)
+    }
+
+    /// Read, parse and check a scenario file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ScenarioError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: name.clone(),
+            source,
+        })?;
+        Self::from_str(&name, &text)
+    }
+
+    fn check(&self, name: &str) -> Result<(), ScenarioError> {
+        let invalid = |message: String| ScenarioError::Invalid {
+            name: name.to_owned(),
+            message,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.connections {
+            if !is_uuid(&c.id) {
+                return Err(invalid(format!("connection id `{}` is not a UUID", c.id)));
+            }
+            if !seen.insert(c.id.to_ascii_lowercase()) {
+                return Err(invalid(format!("connection id `{}` is listed twice", c.id)));
+            }
+        }
+        for jobs in std::iter::once(&self.jobs)
+            .chain(self.connections.iter().filter_map(|c| c.jobs.as_ref()))
+        {
+            if jobs.attempts == 0 {
+                return Err(invalid("`attempts` must be at least 1".to_owned()));
+            }
+        }
+        for f in &self.faults {
+            if let FaultAction::Error(code) = f.action {
+                if !(400..=599).contains(&code) {
+                    return Err(invalid(format!(
+                        "fault error status {code} is not a 4xx or 5xx status"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Add every connection of `ids` (id, name) that the scenario does not list yet, active and
+    /// with the scenario's default job behaviour.
+    pub fn seed<'a>(&mut self, ids: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (id, name) in ids {
+            let id = id.to_ascii_lowercase();
+            if !self
+                .connections
+                .iter()
+                .any(|c| c.id.eq_ignore_ascii_case(&id))
+            {
+                self.connections.push(ConnectionSpec {
+                    id,
+                    name: name.to_owned(),
+                    status: ConnectionStatus::Active,
+                    jobs: None,
+                });
+            }
+        }
+    }
+}
+
+/// Whether `s` is a UUID in the 8-4-4-4-12 hex form.
+pub fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// serde helper: durations written as humantime strings (`500ms`, `2s`, `1m30s`).
+mod duration {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s)
+            .map_err(|e| serde::de::Error::custom(format!("invalid duration `{s}`: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_scenario_parses() {
+        let s = Scenario::default_scenario();
+        assert!(!s.connections.is_empty());
+        assert_eq!(s.jobs.queued, Duration::ZERO);
+    }
+
+    #[test]
+    fn default_matches_an_empty_file() {
+        assert_eq!(Scenario::default(), Scenario::from_str("t", "{}").unwrap());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let e = Scenario::from_str("t", "jobs:\n  duraton: 2s\n").unwrap_err();
+        assert!(matches!(e, ScenarioError::Parse { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn fault_actions_parse() {
+        let s = Scenario::from_str(
+            "t",
+            "faults:\n  - action: drop\n  - operation: get-job\n    skip: 1\n    times: 2\n    action: { error: 503 }\n  - action: { rate-limit: { retry-after: 2s } }\n  - action: { latency: 150ms }\n",
+        )
+        .unwrap();
+        assert_eq!(s.faults[0].action, FaultAction::Drop);
+        assert_eq!(s.faults[1].action, FaultAction::Error(503));
+        assert_eq!(s.faults[1].operation, Some(Operation::GetJob));
+        assert_eq!(
+            s.faults[2].action,
+            FaultAction::RateLimit {
+                retry_after: Duration::from_secs(2)
+            }
+        );
+        assert_eq!(
+            s.faults[3].action,
+            FaultAction::Latency(Duration::from_millis(150))
+        );
+    }
+
+    #[test]
+    fn bad_ids_and_zero_attempts_are_rejected() {
+        assert!(Scenario::from_str("t", "connections:\n  - { id: nope, name: x }\n").is_err());
+        assert!(Scenario::from_str("t", "jobs: { attempts: 0 }\n").is_err());
+    }
+
+    #[test]
+    fn seed_adds_missing_connections_only() {
+        let mut s = Scenario::default();
+        s.seed([("7C2B0000-0000-4000-8000-000000000001", "a")]);
+        s.seed([("7c2b0000-0000-4000-8000-000000000001", "b")]);
+        assert_eq!(s.connections.len(), 1);
+        assert_eq!(s.connections[0].id, "7c2b0000-0000-4000-8000-000000000001");
+    }
+}
