@@ -332,3 +332,109 @@ fn findings_table() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Render a spec into a temporary directory; returns it.
+fn render_spec(spec: &std::path::Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = util::airguard()
+        .arg("render")
+        .arg("--spec")
+        .arg(spec)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn spec_findings(policies: &std::path::Path, spec: &std::path::Path) -> Vec<(String, String)> {
+    let out = util::airguard()
+        .arg("audit")
+        .arg(policies)
+        .arg("--spec")
+        .arg(spec)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn rendered_policies_allow_exactly_the_declared_flows() {
+    let mut specs: Vec<_> = std::fs::read_dir(util::fixture("specs/valid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    assert!(!specs.is_empty());
+    let mut failures = Vec::new();
+    for spec in &specs {
+        let dir = render_spec(spec);
+        let found = spec_findings(&dir.path().join("out/networkpolicies"), spec);
+        let bad: Vec<_> = found
+            .iter()
+            .filter(|(c, _)| {
+                c == "undeclared-flow" || c == "blocked-declared-flow" || c == "egress-without-dns"
+            })
+            .collect();
+        if !bad.is_empty() {
+            failures.push(format!("{}: {bad:#?}", spec.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn spec_intent_catches_extra_and_missing_flows() {
+    let spec = util::fixture("specs/valid/example.yaml");
+    let dir = render_spec(&spec);
+    let np = dir.path().join("out/networkpolicies");
+    // Replace Airflow's policies by a bare default deny: its declared calls become blocked.
+    std::fs::write(
+        np.join("airflow.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: airflow}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    .unwrap();
+    // Open Airbyte's ingress to everything: flows nobody declared appear.
+    std::fs::write(
+        np.join("extra.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: open, namespace: airbyte}\nspec: {podSelector: {}, ingress: [{}]}\n",
+    )
+    .unwrap();
+    let found = spec_findings(&np, &spec);
+    let has = |code: &str, part: &str| found.iter().any(|(c, m)| c == code && m.contains(part));
+    assert!(
+        has(
+            "blocked-declared-flow",
+            "`airflow/airflow-scheduler` -> `kube-system/dns`"
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        has("undeclared-flow", "-> `airbyte/airbyte-db`"),
+        "{found:#?}"
+    );
+}

@@ -318,6 +318,12 @@ fn rule_findings(s: &mut Sink<'_, '_>, pi: usize, id: &str, rr: RuleRef, r: &Rul
     }
 }
 
+/// Whether a connection set reaches a DNS server port: UDP 53, or UDP 5353 where the DNS pods
+/// listen after Service DNAT on OpenShift (research/k8s-eso-airflow-facts.md §1).
+fn dns_port(c: &Conns) -> bool {
+    c.contains(Protocol::Udp, 53) || c.contains(Protocol::Udp, 5353)
+}
+
 fn dns(s: &mut Sink<'_, '_>) {
     let a = s.a;
     // Only the egress side counts: the DNS pods may well not be part of the audited manifests.
@@ -325,14 +331,13 @@ fn dns(s: &mut Sink<'_, '_>) {
     for c in 0..a.classes.len() as u32 {
         let ok = a.rules_of(c, Dir::Egress).any(|(_, r, res)| {
             let reaches_something = res.all || !res.classes.is_empty() || !res.ips.is_empty();
-            let via_ip = !res.ips.is_empty() && r.conns_to(None).contains(Protocol::Udp, 53);
+            let via_ip = !res.ips.is_empty() && dns_port(&r.conns_to(None));
             let via_pods = if res.all || res.classes.is_empty() {
-                r.conns_to(None).contains(Protocol::Udp, 53)
+                dns_port(&r.conns_to(None))
             } else {
-                res.classes.iter().any(|&d| {
-                    r.conns_to(Some(&a.classes[d as usize].ports))
-                        .contains(Protocol::Udp, 53)
-                })
+                res.classes
+                    .iter()
+                    .any(|&d| dns_port(&r.conns_to(Some(&a.classes[d as usize].ports))))
             };
             let peers_listed = r.peers.as_ref().is_some_and(|p| !p.is_empty());
             (reaches_something || peers_listed) && (via_ip || via_pods)
@@ -343,7 +348,11 @@ fn dns(s: &mut Sink<'_, '_>) {
     }
     for (i, e) in a.inv.endpoints.iter().enumerate() {
         let c = a.class_of[i];
-        if !a.isolated(c, Dir::Egress) || has_dns.contains(&c) {
+        // A pod that may call nothing at all (a pure server) needs no DNS.
+        let calls_out = a
+            .rules_of(c, Dir::Egress)
+            .any(|(_, _, res)| res.all || !res.classes.is_empty() || !res.ips.is_empty());
+        if !a.isolated(c, Dir::Egress) || has_dns.contains(&c) || !calls_out {
             continue;
         }
         let pi = a.egress_of[c as usize][0] as usize;
@@ -356,7 +365,7 @@ fn dns(s: &mut Sink<'_, '_>) {
                 pi,
                 "/spec/policyTypes",
                 Code::EgressWithoutDns,
-                format!("{} `{}` is isolated for egress and cannot reach DNS (UDP 53)", e.kind, e.id()),
+                format!("{} `{}` is isolated for egress and cannot reach DNS (UDP 53 or 5353)", e.kind, e.id()),
             )
             .with_note(format!("egress is isolated by: {}", names.join(", ")))
             .with_help(

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod explain;
 pub mod findings;
 pub mod format;
+pub mod intent;
 pub mod intervals;
 pub mod inventory;
 pub mod policy;

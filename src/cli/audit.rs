@@ -57,8 +57,12 @@ impl FailOn {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// YAML files or directories of manifests (NetworkPolicies, Namespaces, Pods, workloads).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "spec")]
     pub paths: Vec<Utf8PathBuf>,
+    /// An airguard spec: add one endpoint per component it deploys, and check the allowed flows
+    /// against the flows it declares.
+    #[arg(long)]
+    pub spec: Option<Utf8PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
     pub format: AuditFormat,
@@ -73,7 +77,28 @@ pub struct Args {
 /// Run the audit.
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     let mut files = Files::new();
-    let (inv, mut diags) = audit::load(&mut files, &args.paths);
+    let (mut inv, mut diags) = audit::load(&mut files, &args.paths);
+    let mut intent = None;
+    if let Some(path) = &args.spec {
+        let loaded = crate::spec::load_file(&mut files, path);
+        diags.extend(loaded.diagnostics);
+        if let (Some(raw), Some(doc)) = (loaded.raw, loaded.document) {
+            let mut spec_diags = Vec::new();
+            let model = crate::spec::validate::validate(&raw, &doc, &mut spec_diags);
+            let bad = diag::has_errors(&spec_diags);
+            diags.extend(spec_diags);
+            if let (Some(model), false) = (model, bad) {
+                let topo = crate::topology::Topology::from_model(&model);
+                let loc = audit::inventory::Loc {
+                    file: doc.file,
+                    offset: 0,
+                };
+                audit::intent::add_endpoints(&mut inv, &topo, loc);
+                intent = Some((topo, doc));
+            }
+        }
+    }
+    let inv = inv;
     let (analysis, more) = audit::analyze(&inv);
     diags.extend(more);
     if diag::has_errors(&diags) {
@@ -88,7 +113,13 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         crate::output::print(&text);
         return Ok(if allowed { Status::Ok } else { Status::Failed });
     }
-    let findings = audit::findings::findings(&analysis);
+    let mut findings = audit::findings::findings(&analysis);
+    if let Some((topo, doc)) = &intent {
+        findings
+            .active
+            .extend(audit::intent::check(&analysis, topo, doc.file, Some(doc)));
+        diag::sort(&mut findings.active);
+    }
     let rows = analysis.rows();
     let report = format::Report {
         analysis: &analysis,

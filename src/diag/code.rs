@@ -138,8 +138,8 @@ pub enum Code {
     /// A peer whose selectors match no endpoint: the rule allows nothing through it. Usually a
     /// label typo, or a `namespaceSelector` naming a namespace by a label it does not have.
     PeerMatchesNothing,
-    /// An endpoint isolated for egress that cannot reach any DNS server (UDP 53): name lookups
-    /// will fail. Add an egress rule to the DNS pods on UDP and TCP 53.
+    /// An endpoint isolated for egress that may call something but cannot reach any DNS server
+    /// (UDP 53): name lookups will fail. Add an egress rule to the DNS pods on UDP and TCP 53.
     EgressWithoutDns,
     /// A rule that allows nothing the other rules selecting the same pods do not already allow.
     /// Remove it, or fix it if it was meant to allow something else.
@@ -150,6 +150,12 @@ pub enum Code {
     /// A named port in a rule that no destination endpoint defines with that name and protocol:
     /// the port entry allows nothing. Fix the name, or use the port number.
     NamedPortUnresolved,
+    /// With `--spec`: a connection the policies allow between spec endpoints (or to an external
+    /// network) that the spec does not declare. Least privilege means nothing more than declared.
+    UndeclaredFlow,
+    /// With `--spec`: a connection the spec declares that the policies block; the integration
+    /// will fail at run time. `--explain` shows which side denies it.
+    BlockedDeclaredFlow,
 }
 
 impl Code {

@@ -47,6 +47,8 @@ pub const FINDING_CODES: &[Code] = &[
     Code::RedundantRule,
     Code::RedundantPolicy,
     Code::NamedPortUnresolved,
+    Code::UndeclaredFlow,
+    Code::BlockedDeclaredFlow,
 ];
 
 /// A one-line description of a finding code (the first sentence of its documentation).
@@ -66,6 +68,8 @@ pub fn describe(code: Code) -> &'static str {
         Code::RedundantRule => "A rule that allows nothing other rules do not already allow.",
         Code::RedundantPolicy => "A policy whose removal changes no connection.",
         Code::NamedPortUnresolved => "A named port that no destination container defines.",
+        Code::UndeclaredFlow => "A connection the policies allow that the spec does not declare.",
+        Code::BlockedDeclaredFlow => "A connection the spec declares that the policies block.",
         _ => "An input problem.",
     }
 }
