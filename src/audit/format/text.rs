@@ -33,12 +33,13 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
             .filter(|d| d.severity == sev)
             .count()
     };
+    let n = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "" } else { "s" });
     let _ = writeln!(
         s,
-        "findings: {} errors, {} warnings, {} notes, {} suppressed",
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Note),
+        "findings: {}, {}, {}, {} suppressed",
+        n(count(Severity::Error), "error"),
+        n(count(Severity::Warning), "warning"),
+        n(count(Severity::Note), "note"),
         r.findings.suppressed.len()
     );
     if !r.findings.active.is_empty() {
