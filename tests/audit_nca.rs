@@ -242,6 +242,19 @@ fn airguard_map_equals_nca_on_fixture_clusters() {
         };
         clusters.push((format!("synth-seed-{seed}"), synth::generate(&p)));
     }
+    // The 500-pod cluster of `cargo xtask bench audit` (same parameters as
+    // xtask/src/bench_audit.rs), so the benchmark's speed ratio compares identical results.
+    let bench = synth::Params {
+        namespaces: 20,
+        pods: 500,
+        policies: 100,
+        default_deny_percent: 90,
+        apps: 5,
+        wide_peers_percent: 5,
+        nca_safe: true,
+        seed: 42,
+    };
+    clusters.push(("bench-500-pods".into(), synth::generate(&bench)));
     assert!(
         clusters.len() >= 10,
         "at least 10 clusters, got {}",
