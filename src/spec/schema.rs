@@ -52,24 +52,7 @@ fn report(doc: &Document, err: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let allowed = allowed_keys(err.schema_path().as_str());
             for key in unexpected {
-                let p = format!("{path}/{}", super::yaml::escape_segment(key));
-                let mut d = Diagnostic::new(
-                    Code::UnknownKey,
-                    format!("unknown key `{key}`{}", context(&path)),
-                )
-                .with_label(doc.file, doc.locate_key(&p), "not a key of the spec here")
-                .with_path(p);
-                if let Some(best) = closest(key, &allowed) {
-                    d = d.with_help(format!(
-                        "did you mean `{best}`? allowed keys here: {}",
-                        allowed.join(", ")
-                    ));
-                } else if !allowed.is_empty() {
-                    d = d.with_help(format!("allowed keys here: {}", allowed.join(", ")));
-                } else {
-                    d = d.with_help("remove this key");
-                }
-                out.push(d);
+                out.push(unknown_key(doc, &path, key, &allowed));
             }
         }
         ValidationErrorKind::Required { property } => {
@@ -158,23 +141,7 @@ fn report(doc: &Document, err: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
                 {
                     let unknown: Vec<&String> = obj.keys().filter(|k| !keys.contains(k)).collect();
                     for key in &unknown {
-                        let p = format!("{path}/{}", super::yaml::escape_segment(key));
-                        let help = match closest(key, &keys) {
-                            Some(best) => format!(
-                                "did you mean `{best}`? allowed keys here: {}",
-                                keys.join(", ")
-                            ),
-                            None => format!("allowed keys here: {}", keys.join(", ")),
-                        };
-                        out.push(
-                            Diagnostic::new(
-                                Code::UnknownKey,
-                                format!("unknown key `{key}`{}", context(&path)),
-                            )
-                            .with_label(doc.file, doc.locate_key(&p), "not a key of the spec here")
-                            .with_path(p)
-                            .with_help(help),
-                        );
+                        out.push(unknown_key(doc, &path, key, &keys));
                     }
                     if unknown.is_empty() && obj.len() != 1 {
                         out.push(
@@ -231,6 +198,26 @@ fn report(doc: &Document, err: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
         }
         _ => out.push(at(Code::InvalidValue, format!("{err}{}", context(&path)))),
     }
+}
+
+/// An unknown key at `parent`, with a did-you-mean when one allowed key is close.
+fn unknown_key(doc: &Document, parent: &str, key: &str, allowed: &[String]) -> Diagnostic {
+    let p = format!("{parent}/{}", super::yaml::escape_segment(key));
+    let help = match closest(key, allowed) {
+        Some(best) => format!(
+            "did you mean `{best}`? allowed keys here: {}",
+            allowed.join(", ")
+        ),
+        None if allowed.is_empty() => "remove this key".to_string(),
+        None => format!("allowed keys here: {}", allowed.join(", ")),
+    };
+    Diagnostic::new(
+        Code::UnknownKey,
+        format!("unknown key `{key}`{}", context(parent)),
+    )
+    .with_label(doc.file, doc.locate_key(&p), "not a key of the spec here")
+    .with_path(p)
+    .with_help(help)
 }
 
 /// Choose the oneOf/anyOf branch that explains the failure best: one that accepted the value's
