@@ -438,3 +438,37 @@ fn spec_intent_catches_extra_and_missing_flows() {
         "{found:#?}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+    /// For random valid specs, the policies airguard renders allow, over the spec's own
+    /// inventory, exactly the declared flows (which include the always-on DNS and chart-internal
+    /// ones): no `undeclared-flow`, no `blocked-declared-flow`.
+    #[test]
+    fn rendered_policies_allow_exactly_the_declared_flows_for_random_specs(spec in crate::props::spec()) {
+        let text = serde_saphyr::to_string(&spec).unwrap();
+        let mut files = Files::new();
+        let (model, diags) = airguard::spec::from_str(&mut files, "spec.yaml", &text);
+        let model = model.unwrap_or_else(|| panic!("{diags:?}\n{text}"));
+        let artifacts = airguard::render::render(&model).unwrap();
+        let policies: String = artifacts
+            .iter()
+            .filter(|a| a.path.starts_with("networkpolicies/"))
+            .map(|a| format!("{}\n---\n", a.content))
+            .collect();
+        proptest::prop_assert!(!policies.is_empty());
+        let (mut inv, diags) = audit::load_text(&mut files, "policies.yaml", &policies);
+        proptest::prop_assert!(diags.is_empty(), "{:?}", diags);
+        let topo = airguard::topology::Topology::from_model(&model);
+        let spec_file = files.add("spec-intent", "");
+        audit::intent::add_endpoints(&mut inv, &topo, audit::inventory::Loc { file: spec_file, offset: 0 });
+        let (analysis, diags) = audit::analyze(&inv);
+        proptest::prop_assert!(diags.is_empty(), "{:?}", diags);
+        let found: Vec<String> = audit::intent::check(&analysis, &topo, spec_file, None)
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        proptest::prop_assert!(found.is_empty(), "{:#?}\n{}", found, text);
+    }
+}
