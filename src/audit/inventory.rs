@@ -576,11 +576,8 @@ fn parse_suppressions(
         return Vec::new();
     };
     let mut out = Vec::new();
-    for entry in text
-        .split(['\n', ';'])
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
+    // One entry per line; a reason may contain anything, including `;` and `:`.
+    for entry in text.lines().map(str::trim).filter(|e| !e.is_empty()) {
         let (code, reason) = entry
             .split_once(':')
             .map_or((entry, ""), |(c, r)| (c.trim(), r.trim()));
