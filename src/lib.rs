@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod conform;
 pub mod diag;
 pub mod mock;
 pub mod output;

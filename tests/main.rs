@@ -3,6 +3,10 @@
 
 /// The CLI end to end: exit codes, output, files on disk.
 mod cli;
+/// `airguard conform`: client, runner and reports against wiremock scenarios.
+mod conform;
+/// `airguard conform` against the in-process mock server, one test per fault scenario.
+mod conform_mock;
 /// Generated files (schema, diagnostics reference) are committed and fresh.
 mod generated;
 /// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.

@@ -5,6 +5,7 @@
 //! fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
 
 pub mod audit;
+pub mod conform;
 pub mod demo;
 pub mod init;
 pub mod mock;
@@ -42,6 +43,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Compute NetworkPolicy connectivity and least-privilege findings from manifests.
     Audit(audit::Args),
+    /// Run the conformance lifecycle against an Airbyte API and report.
+    Conform(conform::Args),
     /// Run the mock Airbyte server.
     Mock(mock::Args),
 }
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(a) => validate::run(a, color),
         Command::Schema(a) => schema::run(a),
         Command::Audit(a) => audit::run(a, color),
+        Command::Conform(a) => conform::run(a, color),
         Command::Mock(a) => mock::run(a, color),
     };
     match result {

@@ -1,0 +1,193 @@
+//! Credentials and the bearer-token cache.
+//!
+//! Credentials come from the environment variables named in [`crate::spec::model::env`] (the
+//! keys the rendered ExternalSecrets provide) or are passed in directly (the in-process mock).
+//! Secrets are held in [`SecretString`]; `Debug` prints only which kind of auth is configured.
+//! Nothing here logs or formats a secret; only `expose_secret` at header-building time sees one.
+
+use super::error::ClientError;
+use crate::spec::model::{env, AuthKind};
+use secrecy::SecretString;
+use std::fmt;
+use tokio::time::Instant;
+
+/// How the token request body is encoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenBody {
+    /// `application/json` `{"client_id", "client_secret", "grant-type"}` (what the docs and
+    /// dagster send).
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded` `grant_type=client_credentials&...` (the Python SDK).
+    Form,
+}
+
+/// API credentials.
+#[derive(Clone)]
+pub enum Credentials {
+    /// No authentication.
+    None,
+    /// HTTP Basic.
+    Basic {
+        /// User.
+        user: SecretString,
+        /// Password.
+        password: SecretString,
+    },
+    /// A fixed bearer token.
+    Bearer(SecretString),
+    /// OAuth2 client credentials, exchanged for a bearer token at `token_url`.
+    ClientCredentials {
+        /// Client id.
+        client_id: SecretString,
+        /// Client secret.
+        client_secret: SecretString,
+        /// Absolute token URL.
+        token_url: String,
+        /// Body encoding of the token request.
+        body: TokenBody,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::None => f.write_str("Credentials::None"),
+            Credentials::Basic { .. } => f.write_str("Credentials::Basic(<redacted>)"),
+            Credentials::Bearer(_) => f.write_str("Credentials::Bearer(<redacted>)"),
+            Credentials::ClientCredentials {
+                token_url, body, ..
+            } => f
+                .debug_struct("Credentials::ClientCredentials")
+                .field("client_id", &"<redacted>")
+                .field("client_secret", &"<redacted>")
+                .field("token_url", token_url)
+                .field("body", body)
+                .finish(),
+        }
+    }
+}
+
+impl Credentials {
+    /// Read credentials for `kind` from the environment through `get` (normally
+    /// `std::env::var`). `token_url` must already be absolute.
+    pub fn from_env(
+        kind: AuthKind,
+        token_url: &str,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ClientError> {
+        let read = |var: &'static str, auth: &'static str| -> Result<SecretString, ClientError> {
+            match get(var) {
+                Some(v) if !v.is_empty() => Ok(SecretString::from(v)),
+                _ => Err(ClientError::MissingCredential { var, auth }),
+            }
+        };
+        Ok(match kind {
+            AuthKind::None => Credentials::None,
+            AuthKind::Basic => Credentials::Basic {
+                user: read(env::USERNAME, "basic")?,
+                password: read(env::PASSWORD, "basic")?,
+            },
+            AuthKind::Bearer => Credentials::Bearer(read(env::TOKEN, "bearer")?),
+            AuthKind::ClientCredentials => Credentials::ClientCredentials {
+                client_id: read(env::CLIENT_ID, "client-credentials")?,
+                client_secret: read(env::CLIENT_SECRET, "client-credentials")?,
+                token_url: token_url.to_string(),
+                body: TokenBody::default(),
+            },
+        })
+    }
+
+    /// The same credentials with `token_url` set (client credentials only).
+    pub fn with_token_url(self, url: &str) -> Self {
+        match self {
+            Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+                body,
+                ..
+            } => Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+                token_url: url.to_string(),
+                body,
+            },
+            other => other,
+        }
+    }
+
+    /// Short name of the auth kind, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credentials::None => "none",
+            Credentials::Basic { .. } => "basic",
+            Credentials::Bearer(_) => "bearer",
+            Credentials::ClientCredentials { .. } => "client-credentials",
+        }
+    }
+}
+
+/// A cached access token.
+#[derive(Clone)]
+pub(crate) struct Token {
+    pub value: SecretString,
+    /// When to fetch a new one (already moved earlier by the refresh margin).
+    pub refresh_at: Option<Instant>,
+    /// Increases with every fetch, so a 401 only invalidates the token it was sent with.
+    pub generation: u64,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("refresh_at", &self.refresh_at)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+impl Token {
+    pub fn fresh(&self, now: Instant) -> bool {
+        self.refresh_at.is_none_or(|t| now < t)
+    }
+}
+
+/// How long before expiry a token is refreshed: 60 s, or half its lifetime for short tokens.
+pub(crate) fn refresh_margin(expires_in: std::time::Duration) -> std::time::Duration {
+    (expires_in / 2).min(std::time::Duration::from_secs(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = Credentials::ClientCredentials {
+            client_id: "id-123".to_string().into(),
+            client_secret: "hunter2".to_string().into(),
+            token_url: "http://h/api/public/v1/applications/token".into(),
+            body: TokenBody::Json,
+        };
+        let s = format!("{c:?}");
+        assert!(!s.contains("hunter2") && !s.contains("id-123"), "{s}");
+        let b = Credentials::Basic {
+            user: "u".to_string().into(),
+            password: "pw-secret".to_string().into(),
+        };
+        assert!(!format!("{b:?}").contains("pw-secret"));
+    }
+
+    #[test]
+    fn from_env_names_the_missing_variable() {
+        let err = Credentials::from_env(AuthKind::ClientCredentials, "http://t", |v| {
+            (v == env::CLIENT_ID).then(|| "id".to_string())
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "environment variable AIRBYTE_API_CLIENT_SECRET is not set (needed for client-credentials auth)");
+        assert!(matches!(
+            Credentials::from_env(AuthKind::None, "", |_| None),
+            Ok(Credentials::None)
+        ));
+    }
+}

@@ -1,0 +1,2046 @@
+//! `conform` against wiremock scenarios: the client's retry, backoff, Retry-After, auth and
+//! validation paths, and the runner's lifecycle (409 policies, lost trigger responses,
+//! deadlines, fail-closed states, min-records, chained and conditional steps), plus golden
+//! snapshots of the JSON, JUnit and Prometheus reports.
+//!
+//! Every test runs one scenario, answers with literal JSON in the real API's shapes (never the
+//! client's own structs), and asserts the method, path and query of every request it received.
+//! Waits use paused tokio time, so no test sleeps for real.
+
+use airguard::conform::client::{
+    Client, ClientConfig, ClientError, Credentials, FieldProblem, JobKind, JobStatus, RetryPolicy,
+    TokenBody, Triggered,
+};
+use airguard::conform::report::{self, Outcome, Report};
+use airguard::conform::runner::{self, RunnerConfig};
+use airguard::spec::model::{
+    ApiFlavour, Condition, Connection, OnRunning, Pipeline, PreviousOutcome, Step, StepKind,
+};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use wiremock::matchers::{body_json, body_string, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const PUB: &str = "/api/public/v1";
+const CFG: &str = "/api/v1";
+const ORDERS: &str = "7c2b5b0e-3c3a-4c41-9a4f-0d6f1c2e9a01";
+const CUSTOMERS: &str = "0b1e2c3d-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+fn retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(5),
+        max_elapsed: Duration::from_secs(60),
+    }
+}
+
+fn client_with(server: &MockServer, flavour: ApiFlavour, creds: Credentials) -> Arc<Client> {
+    let base = match flavour {
+        ApiFlavour::Public => PUB,
+        ApiFlavour::Config => CFG,
+    };
+    let mut cfg = ClientConfig::new(&format!("{}{base}", server.uri()), flavour, creds);
+    // Paused time auto-advances to the next timer while a request is in flight, so a request
+    // timeout would fire at once; these tests run without one.
+    cfg.request_timeout = None;
+    cfg.retry = retry();
+    Arc::new(Client::new(cfg).unwrap())
+}
+
+fn client(server: &MockServer) -> Arc<Client> {
+    client_with(server, ApiFlavour::Public, Credentials::None)
+}
+
+fn cc(server: &MockServer, body: TokenBody) -> Credentials {
+    Credentials::ClientCredentials {
+        client_id: "airguard-client".to_string().into(),
+        client_secret: "s3cr3t-value".to_string().into(),
+        token_url: format!("{}{PUB}/applications/token", server.uri()),
+        body,
+    }
+}
+
+fn json(status: u16, body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/json")
+}
+
+/// Answer `m p` with `r`, at most `n` times (mounted first = matched first).
+async fn on_n(server: &MockServer, m: &str, p: &str, n: u64, r: ResponseTemplate) {
+    Mock::given(method(m))
+        .and(path(p))
+        .respond_with(r)
+        .up_to_n_times(n)
+        .mount(server)
+        .await;
+}
+
+async fn on(server: &MockServer, m: &str, p: &str, r: ResponseTemplate) {
+    Mock::given(method(m))
+        .and(path(p))
+        .respond_with(r)
+        .mount(server)
+        .await;
+}
+
+/// Every request the server received, as `METHOD /path?query`.
+async fn log(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| match r.url.query() {
+            Some(q) => format!("{} {}?{q}", r.method, r.url.path()),
+            None => format!("{} {}", r.method, r.url.path()),
+        })
+        .collect()
+}
+
+fn public_job(id: i64, status: &str, job_type: &str, conn: &str) -> String {
+    match status {
+        "pending" => format!(
+            r#"{{"jobId":{id},"status":"pending","jobType":"{job_type}","startTime":"2024-05-01T12:34Z","connectionId":"{conn}"}}"#
+        ),
+        "succeeded" | "failed" | "cancelled" => format!(
+            r#"{{"jobId":{id},"status":"{status}","jobType":"{job_type}","startTime":"2024-05-01T12:34Z","connectionId":"{conn}","lastUpdatedAt":"2024-05-01T12:42:12Z","duration":"PT8M12S","bytesSynced":52428800,"rowsSynced":125000}}"#
+        ),
+        _ => format!(
+            r#"{{"jobId":{id},"status":"{status}","jobType":"{job_type}","startTime":"2024-05-01T12:34Z","connectionId":"{conn}","duration":"PT1M3S","bytesSynced":1048576,"rowsSynced":2500}}"#
+        ),
+    }
+}
+
+const CONFLICT: &str = r#"{"status":409,"type":"https://reference.airbyte.com/reference/errors#try-again-later","title":"try-again-later","detail":"Please try again later.","data":{"message":"A sync is already running for: 7c2b5b0e-3c3a-4c41-9a4f-0d6f1c2e9a01"}}"#;
+
+fn connections() -> Vec<Connection> {
+    vec![
+        Connection {
+            name: "orders".into(),
+            id: ORDERS.into(),
+            min_records: Some(100),
+        },
+        Connection {
+            name: "customers".into(),
+            id: CUSTOMERS.into(),
+            min_records: None,
+        },
+    ]
+}
+
+fn step(kind: StepKind) -> Step {
+    Step {
+        kind,
+        after: None,
+        when: None,
+        on_running: OnRunning::Attach,
+        min_records: None,
+        timeout: Duration::from_secs(3600),
+    }
+}
+
+fn sync(conn: &str) -> Step {
+    step(StepKind::Sync(conn.into()))
+}
+
+/// 2024-05-01T21:46:40Z.
+fn fixed_now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_714_600_000)
+}
+
+fn runner_cfg() -> RunnerConfig {
+    RunnerConfig {
+        first_poll: Duration::from_secs(1),
+        poll_factor: 2.0,
+        poll_cap: Duration::from_secs(8),
+        progress_every: None,
+        cancel_confirm: Duration::from_secs(30),
+        parallel: 1,
+        clock: fixed_now,
+    }
+}
+
+async fn run_steps(client: Arc<Client>, steps: Vec<Step>) -> Report {
+    let pipelines = vec![Pipeline {
+        name: "p".into(),
+        steps,
+    }];
+    runner::run(client, &connections(), &pipelines, &runner_cfg()).await
+}
+
+/// `(label, outcome, message)` of every case.
+fn cases(r: &Report) -> Vec<(String, Outcome, String)> {
+    r.pipelines
+        .iter()
+        .flat_map(|p| &p.cases)
+        .map(|c| (c.label(), c.outcome, c.message.clone().unwrap_or_default()))
+        .collect()
+}
+
+fn outcomes(r: &Report) -> Vec<(String, Outcome)> {
+    cases(r).into_iter().map(|(l, o, _)| (l, o)).collect()
+}
+
+fn message<'r>(r: &'r Report, label: &str) -> &'r str {
+    r.pipelines
+        .iter()
+        .flat_map(|p| &p.cases)
+        .find(|c| c.label() == label)
+        .and_then(|c| c.message.as_deref())
+        .unwrap_or_else(|| panic!("no case `{label}`"))
+}
+
+use Outcome::{Failed, Passed, Skipped};
+
+fn o(label: &str, outcome: Outcome) -> (String, Outcome) {
+    (label.to_string(), outcome)
+}
+
+// ---- client: health and retries -----------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn health_public_is_plain_text_and_config_is_json() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/health"),
+        ResponseTemplate::new(200).set_body_string("Successful operation"),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &format!("{CFG}/health"),
+        1,
+        json(200, r#"{"available":true}"#),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &format!("{CFG}/health"),
+        1,
+        json(200, r#"{"available":false}"#),
+    )
+    .await;
+    client(&server).health().await.unwrap();
+    let config = client_with(&server, ApiFlavour::Config, Credentials::None);
+    config.health().await.unwrap();
+    let err = config.health().await.unwrap_err();
+    assert!(
+        matches!(&err, ClientError::InvalidResponse { field, .. } if field == "available"),
+        "{err}"
+    );
+    assert_eq!(
+        log(&server).await,
+        [
+            "GET /api/public/v1/health",
+            "GET /api/v1/health",
+            "GET /api/v1/health"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_5xx_then_succeeds() {
+    let server = MockServer::start().await;
+    let p = format!("{PUB}/jobs/42");
+    on_n(&server, "GET", &p, 1, json(503, r#"{"status":503,"type":"https://reference.airbyte.com/reference/errors#unexpected-problem","title":"unexpected-problem","detail":"An unexpected problem has occurred."}"#)).await;
+    on_n(
+        &server,
+        "GET",
+        &p,
+        1,
+        ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &p,
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    let job = client(&server).job(42).await.unwrap();
+    assert_eq!(
+        (job.id, job.status, job.records),
+        (42, JobStatus::Running, Some(2500))
+    );
+    assert_eq!(log(&server).await, vec!["GET /api/public/v1/jobs/42"; 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn gives_up_after_max_attempts() {
+    let server = MockServer::start().await;
+    on(&server, "GET", &format!("{PUB}/jobs/42"), json(500, r#"{"status":500,"type":"https://reference.airbyte.com/reference/errors#unexpected-problem","title":"unexpected-problem","detail":"An unexpected problem has occurred."}"#)).await;
+    let err = client(&server).job(42).await.unwrap_err();
+    match &err {
+        ClientError::GaveUp { attempts, last, .. } => {
+            assert_eq!(*attempts, 4);
+            assert_eq!(last.status(), Some(500));
+        }
+        other => panic!("expected GaveUp, got {other}"),
+    }
+    assert!(
+        err.chain().contains("An unexpected problem has occurred"),
+        "{}",
+        err.chain()
+    );
+    assert_eq!(log(&server).await, vec!["GET /api/public/v1/jobs/42"; 4]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_seconds_is_honoured() {
+    let server = MockServer::start().await;
+    let p = format!("{PUB}/jobs/42");
+    on_n(
+        &server,
+        "GET",
+        &p,
+        1,
+        json(429, r#"{"message":"Too many requests"}"#).insert_header("Retry-After", "7"),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &p,
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    let start = tokio::time::Instant::now();
+    client(&server).job(42).await.unwrap();
+    // Paused time: exactly the 7 s the server asked for passed, not a jittered backoff.
+    assert_eq!(start.elapsed().as_secs(), 7);
+    assert_eq!(log(&server).await, vec!["GET /api/public/v1/jobs/42"; 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_http_date_past_retries_now_and_beyond_budget_gives_up() {
+    let server = MockServer::start().await;
+    let p = format!("{PUB}/jobs/42");
+    on_n(
+        &server,
+        "GET",
+        &p,
+        1,
+        json(429, "{}").insert_header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &p,
+        1,
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &p,
+        json(429, "{}").insert_header("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"),
+    )
+    .await;
+    let c = client(&server);
+    let start = tokio::time::Instant::now();
+    c.job(42).await.unwrap();
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    // A Retry-After beyond the elapsed budget: give up at once instead of hammering.
+    let err = c.job(42).await.unwrap_err();
+    assert!(
+        matches!(err, ClientError::GaveUp { attempts: 1, .. }),
+        "{err}"
+    );
+    assert_eq!(log(&server).await, vec!["GET /api/public/v1/jobs/42"; 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn other_4xx_are_never_retried() {
+    let server = MockServer::start().await;
+    on(&server, "GET", &format!("{PUB}/connections/{ORDERS}"), json(404, &format!(r#"{{"status":404,"type":"https://reference.airbyte.com/reference/errors#resource-not-found","title":"resource-not-found","detail":"Could not find a resource for: {ORDERS}","data":{{"resourceId":"{ORDERS}"}}}}"#))).await;
+    on(&server, "POST", &format!("{PUB}/jobs"), json(422, r#"{"status":422,"type":"https://reference.airbyte.com/reference/errors#unprocessable-entity","title":"unprocessable-entity","detail":"Refreshes are not supported in the public API"}"#)).await;
+    let c = client(&server);
+    let err = c.connection(ORDERS).await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = c.trigger(ORDERS, JobKind::Refresh).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "POST /jobs: HTTP 422: Refreshes are not supported in the public API"
+    );
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("GET {PUB}/connections/{ORDERS}"),
+            format!("POST {PUB}/jobs")
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn connection_refused_is_retried_then_reported() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut cfg = ClientConfig::new(
+        &format!("http://127.0.0.1:{port}{PUB}"),
+        ApiFlavour::Public,
+        Credentials::None,
+    );
+    cfg.request_timeout = None;
+    cfg.retry = retry();
+    let err = Client::new(cfg).unwrap().health().await.unwrap_err();
+    match &err {
+        ClientError::GaveUp {
+            attempts: 4, last, ..
+        } => assert!(matches!(**last, ClientError::Network { .. })),
+        other => panic!("expected GaveUp after 4 attempts, got {other}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn truncated_json_on_a_read_is_retried() {
+    let server = MockServer::start().await;
+    let p = format!("{PUB}/jobs/42");
+    on_n(
+        &server,
+        "GET",
+        &p,
+        1,
+        json(200, r#"{"jobId":42,"status":"runn"#),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &p,
+        json(200, &public_job(42, "succeeded", "sync", ORDERS)),
+    )
+    .await;
+    let job = client(&server).job(42).await.unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded);
+    assert_eq!(log(&server).await, vec!["GET /api/public/v1/jobs/42"; 2]);
+}
+
+// ---- client: validation -------------------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn responses_are_validated_field_by_field() {
+    let server = MockServer::start().await;
+    on(&server, "GET", &format!("{PUB}/jobs/1"), json(200, &format!(r#"{{"jobId":1,"status":"paused","jobType":"sync","startTime":"2024-05-01T12:34Z","connectionId":"{ORDERS}"}}"#))).await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/2"),
+        json(
+            200,
+            &format!(
+                r#"{{"jobId":2,"status":"running","jobType":"sync","connectionId":"{ORDERS}"}}"#
+            ),
+        ),
+    )
+    .await;
+    on(&server, "GET", &format!("{PUB}/jobs/3"), json(200, &format!(r#"{{"jobId":3,"status":"running","jobType":"sync","startTime":"May 1st","connectionId":"{ORDERS}"}}"#))).await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/4"),
+        json(200, &public_job(5, "running", "sync", ORDERS)),
+    )
+    .await;
+    let c = client(&server);
+    let field = |e: ClientError| match e {
+        ClientError::InvalidResponse { field, problem, .. } => (field, problem),
+        other => panic!("expected InvalidResponse, got {other}"),
+    };
+    assert_eq!(
+        field(c.job(1).await.unwrap_err()),
+        (
+            "status".into(),
+            FieldProblem::UnknownValue {
+                value: "paused".into()
+            }
+        )
+    );
+    assert_eq!(
+        field(c.job(2).await.unwrap_err()),
+        ("startTime".into(), FieldProblem::Missing)
+    );
+    assert_eq!(field(c.job(3).await.unwrap_err()).0, "startTime");
+    assert_eq!(field(c.job(4).await.unwrap_err()).0, "jobId");
+    assert_eq!(
+        log(&server).await,
+        [
+            "GET /api/public/v1/jobs/1",
+            "GET /api/public/v1/jobs/2",
+            "GET /api/public/v1/jobs/3",
+            "GET /api/public/v1/jobs/4"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn reset_answered_with_a_sync_job_is_rejected() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(9, "pending", "sync", ORDERS)),
+    )
+    .await;
+    let err = client(&server)
+        .trigger(ORDERS, JobKind::Reset)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "POST /jobs: field `jobType` is `sync`, expected `reset`"
+    );
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"connectionId": ORDERS, "jobType": "reset"})
+    );
+}
+
+// ---- client: auth -------------------------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn client_credentials_token_is_fetched_and_refreshed_before_expiry() {
+    let server = MockServer::start().await;
+    let token = format!("{PUB}/applications/token");
+    Mock::given(method("POST"))
+        .and(path(token.as_str()))
+        .and(body_json(serde_json::json!({"client_id":"airguard-client","client_secret":"s3cr3t-value","grant-type":"client_credentials"})))
+        .respond_with(json(200, r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":180}"#))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    on(
+        &server,
+        "POST",
+        &token,
+        json(
+            200,
+            r#"{"access_token":"tok-2","token_type":"Bearer","expires_in":180}"#,
+        ),
+    )
+    .await;
+    for (tok, id) in [("tok-1", 1), ("tok-2", 2)] {
+        Mock::given(method("GET"))
+            .and(path(format!("{PUB}/jobs/{id}")))
+            .and(header("authorization", format!("Bearer {tok}").as_str()))
+            .respond_with(json(200, &public_job(id, "running", "sync", ORDERS)))
+            .mount(&server)
+            .await;
+    }
+    let c = client_with(&server, ApiFlavour::Public, cc(&server, TokenBody::Json));
+    c.job(1).await.unwrap();
+    tokio::time::advance(Duration::from_secs(100)).await;
+    c.job(1).await.unwrap(); // still fresh: 100 s < 180 s - 60 s
+    tokio::time::advance(Duration::from_secs(21)).await;
+    c.job(2).await.unwrap(); // 121 s: refreshed before expiry
+    assert_eq!(
+        log(&server).await,
+        [
+            &token,
+            &format!("{PUB}/jobs/1"),
+            &format!("{PUB}/jobs/1"),
+            &token,
+            &format!("{PUB}/jobs/2")
+        ]
+        .iter()
+        .zip(["POST", "GET", "GET", "POST", "GET"])
+        .map(|(p, m)| format!("{m} {p}"))
+        .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_401_refreshes_the_token_once_then_fails() {
+    let server = MockServer::start().await;
+    let token = format!("{PUB}/applications/token");
+    Mock::given(method("POST"))
+        .and(path(token.as_str()))
+        .and(body_string(
+            "grant_type=client_credentials&client_id=airguard-client&client_secret=s3cr3t-value",
+        ))
+        .respond_with(json(
+            200,
+            r#"{"access_token":"tok-1","token_type":"bearer","expires_in":900}"#,
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    on_n(
+        &server,
+        "POST",
+        &token,
+        1,
+        json(
+            200,
+            r#"{"access_token":"tok-2","token_type":"Bearer","expires_in":900}"#,
+        ),
+    )
+    .await;
+    on(
+        &server,
+        "POST",
+        &token,
+        json(
+            200,
+            r#"{"access_token":"tok-3","token_type":"Bearer","expires_in":900}"#,
+        ),
+    )
+    .await;
+    let unauthorized = r#"{"status":401,"type":"https://reference.airbyte.com/reference/errors#invalid-api-key","title":"invalid-api-key","detail":"Invalid API key"}"#;
+    Mock::given(method("GET"))
+        .and(path(format!("{PUB}/jobs/1")))
+        .and(header("authorization", "Bearer tok-2"))
+        .respond_with(json(200, &public_job(1, "running", "sync", ORDERS)))
+        .mount(&server)
+        .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/1"),
+        json(401, unauthorized),
+    )
+    .await;
+    let c = client_with(&server, ApiFlavour::Public, cc(&server, TokenBody::Form));
+    // tok-1 is rejected, tok-2 works.
+    c.job(1).await.unwrap();
+    // Now every token is rejected: refresh once (tok-3), then fail.
+    server.reset().await;
+    on(
+        &server,
+        "POST",
+        &token,
+        json(
+            200,
+            r#"{"access_token":"tok-3","token_type":"Bearer","expires_in":900}"#,
+        ),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/1"),
+        json(401, unauthorized),
+    )
+    .await;
+    let err = c.job(1).await.unwrap_err();
+    assert!(matches!(err, ClientError::Unauthorized { .. }), "{err}");
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("GET {PUB}/jobs/1"),
+            format!("POST {token}"),
+            format!("GET {PUB}/jobs/1")
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_responses_are_checked_and_secrets_stay_out_of_errors() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/applications/token"),
+        json(200, r#"{"access_token":"tok-1","token_type":"MAC"}"#),
+    )
+    .await;
+    let c = client_with(&server, ApiFlavour::Public, cc(&server, TokenBody::Json));
+    let err = c.job(1).await.unwrap_err();
+    let text = err.chain();
+    assert!(text.contains("token_type"), "{text}");
+    assert!(
+        !text.contains("s3cr3t-value") && !format!("{c:?}").contains("s3cr3t-value"),
+        "{text}"
+    );
+    assert_eq!(
+        log(&server).await,
+        [format!("POST {PUB}/applications/token")]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn basic_and_bearer_headers() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PUB}/jobs/1")))
+        .and(header("authorization", "Basic YWlyYnl0ZTpwYXNzd29yZA=="))
+        .respond_with(json(200, &public_job(1, "running", "sync", ORDERS)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PUB}/jobs/2")))
+        .and(header("authorization", "Bearer static-token"))
+        .respond_with(json(200, &public_job(2, "running", "sync", ORDERS)))
+        .mount(&server)
+        .await;
+    let basic = Credentials::Basic {
+        user: "airbyte".to_string().into(),
+        password: "password".to_string().into(),
+    };
+    client_with(&server, ApiFlavour::Public, basic)
+        .job(1)
+        .await
+        .unwrap();
+    client_with(
+        &server,
+        ApiFlavour::Public,
+        Credentials::Bearer("static-token".to_string().into()),
+    )
+    .job(2)
+    .await
+    .unwrap();
+    assert_eq!(
+        log(&server).await,
+        [format!("GET {PUB}/jobs/1"), format!("GET {PUB}/jobs/2")]
+    );
+}
+
+// ---- client: lost trigger responses -------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn lost_sync_response_attaches_to_the_running_job() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, r#"{"jobId":77,"status":"pen"#),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}, {}]}}"#,
+                public_job(77, "running", "sync", ORDERS),
+                public_job(70, "succeeded", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let t = client(&server)
+        .trigger(ORDERS, JobKind::Sync)
+        .await
+        .unwrap();
+    assert!(matches!(&t, Triggered::Recovered(j) if j.id == 77), "{t:?}");
+    assert_eq!(
+        log(&server).await,
+        [format!("POST {PUB}/jobs"), format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&jobType=sync&orderBy=createdAt%7CDESC")]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn lost_sync_response_with_nothing_running_is_sent_again() {
+    let server = MockServer::start().await;
+    on_n(&server, "POST", &format!("{PUB}/jobs"), 1, json(500, r#"{"status":500,"type":"https://reference.airbyte.com/reference/errors#unexpected-problem","title":"unexpected-problem","detail":"An unexpected problem has occurred."}"#)).await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(78, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}]}}"#,
+                public_job(70, "succeeded", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let t = client(&server)
+        .trigger(ORDERS, JobKind::Sync)
+        .await
+        .unwrap();
+    assert!(matches!(&t, Triggered::Started(j) if j.id == 78), "{t:?}");
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&jobType=sync&orderBy=createdAt%7CDESC"),
+            format!("POST {PUB}/jobs"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn lost_clear_response_finds_the_reset_job_it_created() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, r#"{"jobId":80,"status":"pend"#),
+    )
+    .await;
+    // A clear creates a `reset` job, so the listing is not filtered by job type on the server.
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{},{}]}}"#,
+                public_job(81, "running", "sync", ORDERS),
+                public_job(80, "running", "reset", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let t = client(&server)
+        .trigger(ORDERS, JobKind::Clear)
+        .await
+        .unwrap();
+    assert!(matches!(&t, Triggered::Recovered(j) if j.id == 80), "{t:?}");
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn trigger_timeout_is_not_resent_blindly() {
+    // Real time: a request timeout cannot be tested under paused time (see `client_with`).
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(79, "pending", "sync", ORDERS)).set_delay(Duration::from_secs(5)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}]}}"#,
+                public_job(79, "running", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let mut cfg = ClientConfig::new(
+        &format!("{}{PUB}", server.uri()),
+        ApiFlavour::Public,
+        Credentials::None,
+    );
+    cfg.request_timeout = Some(Duration::from_millis(300));
+    cfg.retry = RetryPolicy {
+        base_delay: Duration::from_millis(10),
+        ..retry()
+    };
+    let t = Client::new(cfg)
+        .unwrap()
+        .trigger(ORDERS, JobKind::Sync)
+        .await
+        .unwrap();
+    assert!(matches!(&t, Triggered::Recovered(j) if j.id == 79), "{t:?}");
+    assert_eq!(
+        log(&server).await,
+        [format!("POST {PUB}/jobs"), format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&jobType=sync&orderBy=createdAt%7CDESC")]
+    );
+}
+
+// ---- runner: sync lifecycle ---------------------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn sync_waits_with_backoff_and_reports_stats() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    let p = format!("{PUB}/jobs/42");
+    on_n(
+        &server,
+        "GET",
+        &p,
+        1,
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &p,
+        2,
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &p,
+        1,
+        json(200, &public_job(42, "incomplete", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &p,
+        json(200, &public_job(42, "succeeded", "sync", ORDERS)),
+    )
+    .await;
+    let start = tokio::time::Instant::now();
+    let r = run_steps(
+        client(&server),
+        vec![sync("orders"), step(StepKind::Validate("orders".into()))],
+    )
+    .await;
+    // Polls after 1, 2, 4, 8, 8 s (factor 2, cap 8 s).
+    assert_eq!(start.elapsed().as_secs(), 23);
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync orders", Passed),
+            o("wait orders", Passed),
+            o("stats orders", Passed),
+            o("validate orders", Passed)
+        ]
+    );
+    assert_eq!(
+        message(&r, "stats orders"),
+        "job 42, 125000 records, 52428800 bytes, 8m 12s long"
+    );
+    assert_eq!(
+        message(&r, "validate orders"),
+        "125000 records committed (min-records 100)"
+    );
+    let mut want = vec![format!("POST {PUB}/jobs")];
+    want.extend(vec![format!("GET {PUB}/jobs/42"); 5]);
+    assert_eq!(log(&server).await, want);
+    assert!(r.passed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_running_attach_polls_the_running_job() {
+    let server = MockServer::start().await;
+    on(&server, "POST", &format!("{PUB}/jobs"), json(409, CONFLICT)).await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{},{}]}}"#,
+                public_job(41, "running", "sync", ORDERS),
+                public_job(40, "succeeded", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/41"),
+        json(200, &public_job(41, "succeeded", "sync", ORDERS)),
+    )
+    .await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync orders", Passed),
+            o("wait orders", Passed),
+            o("stats orders", Passed)
+        ]
+    );
+    assert_eq!(
+        message(&r, "sync orders"),
+        format!("HTTP 409: A sync is already running for: {ORDERS}; attached to running job 41")
+    );
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&jobType=sync&orderBy=createdAt%7CDESC"),
+            format!("GET {PUB}/jobs/41"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_running_attach_without_a_running_job_fails() {
+    let server = MockServer::start().await;
+    on(&server, "POST", &format!("{PUB}/jobs"), json(409, CONFLICT)).await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}]}}"#,
+                public_job(40, "succeeded", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    assert_eq!(outcomes(&r), [o("sync orders", Failed)]);
+    assert!(
+        message(&r, "sync orders").ends_with("but no running sync job of the connection was found")
+    );
+    assert_eq!(log(&server).await.len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_running_skip_and_fail() {
+    let server = MockServer::start().await;
+    on(&server, "POST", &format!("{PUB}/jobs"), json(409, CONFLICT)).await;
+    let skip = Step {
+        on_running: OnRunning::Skip,
+        ..sync("orders")
+    };
+    let fail = Step {
+        on_running: OnRunning::Fail,
+        ..sync("orders")
+    };
+    let r = run_steps(client(&server), vec![skip, fail]).await;
+    assert_eq!(
+        outcomes(&r),
+        [o("sync orders", Skipped), o("sync orders", Failed)]
+    );
+    assert_eq!(
+        cases(&r)[1].2,
+        format!("HTTP 409: A sync is already running for: {ORDERS}; on-running: fail")
+    );
+    assert_eq!(log(&server).await, vec![format!("POST {PUB}/jobs"); 2]);
+    assert!(!r.passed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn deadline_cancels_confirms_and_catches_a_replacement_job() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        3,
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "cancelled", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "DELETE",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{},{}]}}"#,
+                public_job(43, "pending", "sync", ORDERS),
+                public_job(42, "cancelled", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    on(
+        &server,
+        "DELETE",
+        &format!("{PUB}/jobs/43"),
+        json(200, &public_job(43, "cancelled", "sync", ORDERS)),
+    )
+    .await;
+    let s = Step {
+        timeout: Duration::from_secs(5),
+        ..sync("orders")
+    };
+    let r = run_steps(client(&server), vec![s]).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync orders", Passed),
+            o("wait orders", Failed),
+            o("stats orders", Skipped)
+        ]
+    );
+    assert_eq!(
+        message(&r, "wait orders"),
+        "deadline of 5s passed with job 42 running; cancelled it; it ended cancelled; \
+         a replacement sync job 43 appeared (pending), cancelled it"
+    );
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/42"), // 1 s
+            format!("GET {PUB}/jobs/42"), // 3 s
+            format!("GET {PUB}/jobs/42"), // 5 s: deadline
+            format!("DELETE {PUB}/jobs/42"),
+            format!("GET {PUB}/jobs/42"), // confirm
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC"),
+            format!("DELETE {PUB}/jobs/43"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn deadline_with_a_job_that_will_not_stop_is_reported() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    on(&server, "DELETE", &format!("{PUB}/jobs/42"), json(409, r#"{"status":409,"type":"https://reference.airbyte.com/reference/errors#state-conflict","title":"state-conflict","detail":"State conflict","data":{"message":"Job is not currently running"}}"#)).await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}]}}"#,
+                public_job(42, "running", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let s = Step {
+        timeout: Duration::from_secs(2),
+        ..sync("orders")
+    };
+    let r = run_steps(client(&server), vec![s]).await;
+    assert_eq!(
+        message(&r, "wait orders"),
+        "deadline of 2s passed with job 42 running; cancel failed: DELETE /jobs/42: HTTP 409: Job is not currently running; \
+         it is still running after 30s"
+    );
+    let polls = log(&server)
+        .await
+        .iter()
+        .filter(|l| *l == &format!("GET {PUB}/jobs/42"))
+        .count();
+    // 1 s, 2 s (deadline), then confirming at 3, 5, 9, 17, 25 and 32 s (the end of the window).
+    assert_eq!(polls, 8);
+    assert_eq!(
+        log(&server).await.last().unwrap(),
+        &format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_and_non_success_terminal_states_fail_closed() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on_n(&server, "GET", &format!("{PUB}/jobs/42"), 1, json(200, &format!(r#"{{"jobId":42,"status":"paused","jobType":"sync","startTime":"2024-05-01T12:34Z","connectionId":"{ORDERS}"}}"#))).await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync orders", Passed),
+            o("wait orders", Failed),
+            o("stats orders", Skipped)
+        ]
+    );
+    assert_eq!(
+        message(&r, "wait orders"),
+        "polling job 42: GET /jobs/42: field `status` has unknown value `paused`"
+    );
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "cancelled", "sync", ORDERS)),
+    )
+    .await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    assert_eq!(
+        message(&r, "wait orders"),
+        "job 42 ended cancelled after 1s"
+    );
+    assert!(!r.passed());
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/42"),
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/42")
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn zero_record_success_fails_when_a_minimum_is_set() {
+    let server = MockServer::start().await;
+    let zero = format!(
+        r#"{{"jobId":42,"status":"succeeded","jobType":"sync","startTime":"2024-05-01T12:34Z","connectionId":"{ORDERS}","lastUpdatedAt":"2024-05-01T12:34:09Z","duration":"PT9S","bytesSynced":0,"rowsSynced":0}}"#
+    );
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on(&server, "GET", &format!("{PUB}/jobs/42"), json(200, &zero)).await;
+    // `orders` has min-records 100; `customers` none, so 0 records pass there.
+    let r = run_steps(
+        client(&server),
+        vec![sync("orders"), step(StepKind::Validate("orders".into()))],
+    )
+    .await;
+    assert_eq!(outcomes(&r)[3], o("validate orders", Failed));
+    assert_eq!(
+        message(&r, "validate orders"),
+        "job 42 succeeded with 0 records; min-records is 100"
+    );
+    let with_min = Step {
+        min_records: Some(1),
+        ..sync("orders")
+    };
+    let r = run_steps(client(&server), vec![with_min]).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync orders", Passed),
+            o("wait orders", Passed),
+            o("stats orders", Passed),
+            o("validate orders", Failed)
+        ]
+    );
+    assert_eq!(
+        log(&server).await,
+        vec![
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/42"),
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/42")
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn reset_and_clear_wait_and_check_the_job_type() {
+    let server = MockServer::start().await;
+    // Public API: a clear request produces a `reset` job (the server creates reset_connection).
+    on_n(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        1,
+        json(200, &public_job(50, "pending", "reset", ORDERS)),
+    )
+    .await;
+    on_n(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        1,
+        json(200, &public_job(51, "pending", "reset", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/50"),
+        json(200, &public_job(50, "succeeded", "reset", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/51"),
+        json(200, &public_job(51, "running", "sync", ORDERS)),
+    )
+    .await;
+    let r = run_steps(
+        client(&server),
+        vec![
+            step(StepKind::Reset("orders".into())),
+            step(StepKind::Clear("orders".into())),
+        ],
+    )
+    .await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("reset orders", Passed),
+            o("wait orders", Passed),
+            o("clear orders", Passed),
+            o("wait orders", Failed)
+        ]
+    );
+    assert_eq!(
+        cases(&r)[3].2,
+        "job 51 is a sync job, but a clear was asked for"
+    );
+    let bodies: Vec<serde_json::Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            serde_json::json!({"connectionId": ORDERS, "jobType": "reset"}),
+            serde_json::json!({"connectionId": ORDERS, "jobType": "clear"})
+        ]
+    );
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/50"),
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/51")
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn chained_steps_run_only_after_their_dependency_passed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("{PUB}/jobs")))
+        .and(body_json(
+            serde_json::json!({"connectionId": ORDERS, "jobType": "sync"}),
+        ))
+        .respond_with(json(200, &public_job(60, "pending", "sync", ORDERS)))
+        .mount(&server)
+        .await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(61, "pending", "sync", CUSTOMERS)),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/60"),
+        1,
+        json(200, &public_job(60, "failed", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/60"),
+        json(200, &public_job(60, "succeeded", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/61"),
+        json(200, &public_job(61, "succeeded", "sync", CUSTOMERS)),
+    )
+    .await;
+    let chained = || Step {
+        after: Some("orders".into()),
+        ..sync("customers")
+    };
+    let r = run_steps(client(&server), vec![sync("orders"), chained()]).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync orders", Passed),
+            o("wait orders", Failed),
+            o("stats orders", Skipped),
+            o("sync customers", Skipped)
+        ]
+    );
+    assert_eq!(
+        message(&r, "sync customers"),
+        "skipped: the step it comes after (on `orders`) failed"
+    );
+    let r = run_steps(client(&server), vec![sync("orders"), chained()]).await;
+    assert!(r.passed());
+    assert_eq!(outcomes(&r).len(), 6);
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/60"),
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/60"),
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/61"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn conditional_steps_follow_last_sync_age_and_previous_outcome() {
+    let server = MockServer::start().await;
+    // Last successful sync of `customers` ended 2024-05-01T20:00:00Z, 1h46m40s before "now".
+    let last = format!(
+        r#"{{"data":[{{"jobId":30,"status":"succeeded","jobType":"sync","startTime":"2024-05-01T19:58Z","connectionId":"{CUSTOMERS}","lastUpdatedAt":"2024-05-01T20:00Z","duration":"PT2M","bytesSynced":10,"rowsSynced":1}}]}}"#
+    );
+    on(&server, "GET", &format!("{PUB}/jobs"), json(200, &last)).await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(62, "pending", "sync", CUSTOMERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/62"),
+        json(200, &public_job(62, "succeeded", "sync", CUSTOMERS)),
+    )
+    .await;
+    let older = |h: u64| Step {
+        when: Some(Condition {
+            last_sync_older_than: Some(Duration::from_secs(h * 3600)),
+            previous: None,
+        }),
+        ..sync("customers")
+    };
+    let after_failure = Step {
+        when: Some(Condition {
+            last_sync_older_than: None,
+            previous: Some(PreviousOutcome::Failed),
+        }),
+        ..sync("customers")
+    };
+    let r = run_steps(client(&server), vec![older(6), older(1), after_failure]).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync customers", Skipped),
+            o("sync customers", Passed),
+            o("wait customers", Passed),
+            o("stats customers", Passed),
+            o("sync customers", Skipped),
+        ]
+    );
+    assert_eq!(
+        cases(&r)[0].2,
+        "skipped: last successful sync (job 30) ended 1h 46m 40s ago, within last-sync-older-than 6h"
+    );
+    assert_eq!(
+        cases(&r)[4].2,
+        "skipped: `when.previous` wants the previous step failed; it passed"
+    );
+    let list = format!("GET {PUB}/jobs?connectionId={CUSTOMERS}&limit=1&jobType=sync&status=succeeded&orderBy=createdAt%7CDESC");
+    assert_eq!(
+        log(&server).await,
+        [
+            list.clone(),
+            list,
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/62")
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn connection_check_and_health_steps() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/health"),
+        ResponseTemplate::new(200).set_body_string("Successful operation"),
+    )
+    .await;
+    let conn = |id: &str, status: &str| {
+        format!(
+            r#"{{"connectionId":"{id}","name":"Orders → Warehouse","sourceId":"9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f","destinationId":"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d","workspaceId":"00000000-0000-0000-0000-000000000000","status":"{status}","schedule":{{"scheduleType":"manual"}},"dataResidency":"auto","nonBreakingSchemaUpdatesBehavior":"ignore","namespaceDefinition":"destination","configurations":{{"streams":[]}},"createdAt":1714566840,"tags":[]}}"#
+        )
+    };
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/connections/{ORDERS}"),
+        json(200, &conn(ORDERS, "active")),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/connections/{CUSTOMERS}"),
+        json(200, &conn(CUSTOMERS, "inactive")),
+    )
+    .await;
+    let r = run_steps(
+        client(&server),
+        vec![
+            step(StepKind::Health),
+            step(StepKind::Check("orders".into())),
+            step(StepKind::Check("customers".into())),
+        ],
+    )
+    .await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("health", Passed),
+            o("connection orders", Passed),
+            o("connection customers", Failed)
+        ]
+    );
+    assert_eq!(
+        message(&r, "connection customers"),
+        format!("connection {CUSTOMERS} is inactive, not active")
+    );
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("GET {PUB}/health"),
+            format!("GET {PUB}/connections/{ORDERS}"),
+            format!("GET {PUB}/connections/{CUSTOMERS}")
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn pipelines_sharing_a_connection_run_in_spec_order_others_concurrently() {
+    let server = MockServer::start().await;
+    for (conn, id) in [(ORDERS, 60), (CUSTOMERS, 61)] {
+        Mock::given(method("POST"))
+            .and(path(format!("{PUB}/jobs")))
+            .and(body_json(
+                serde_json::json!({"connectionId": conn, "jobType": "sync"}),
+            ))
+            .respond_with(json(200, &public_job(id, "pending", "sync", conn)))
+            .mount(&server)
+            .await;
+        on_n(
+            &server,
+            "GET",
+            &format!("{PUB}/jobs/{id}"),
+            1,
+            json(200, &public_job(id, "running", "sync", conn)),
+        )
+        .await;
+        on(
+            &server,
+            "GET",
+            &format!("{PUB}/jobs/{id}"),
+            json(200, &public_job(id, "succeeded", "sync", conn)),
+        )
+        .await;
+    }
+    let pipelines = vec![
+        Pipeline {
+            name: "first".into(),
+            steps: vec![sync("orders")],
+        },
+        Pipeline {
+            name: "independent".into(),
+            steps: vec![sync("customers")],
+        },
+        Pipeline {
+            name: "second".into(),
+            steps: vec![sync("orders")],
+        },
+    ];
+    let cfg = RunnerConfig {
+        parallel: 3,
+        ..runner_cfg()
+    };
+    let r = runner::run(client(&server), &connections(), &pipelines, &cfg).await;
+    assert!(r.passed());
+    let reqs = server.received_requests().await.unwrap();
+    let seen: Vec<String> = reqs
+        .iter()
+        .map(|q| match q.body.is_empty() {
+            true => format!("{} {}", q.method, q.url.path()),
+            false => format!(
+                "{} {} {}",
+                q.method,
+                q.url.path(),
+                String::from_utf8_lossy(&q.body)
+            ),
+        })
+        .collect();
+    let post = |c: &str| format!(r#"POST {PUB}/jobs {{"connectionId":"{c}","jobType":"sync"}}"#);
+    let pos = |s: &str, from: usize| {
+        from + seen[from..]
+            .iter()
+            .position(|x| x == s)
+            .unwrap_or_else(|| panic!("{s} in {seen:#?}"))
+    };
+    let first_post = pos(&post(ORDERS), 0);
+    let first_done = pos(
+        &format!("GET {PUB}/jobs/60"),
+        pos(&format!("GET {PUB}/jobs/60"), 0) + 1,
+    );
+    let second_post = pos(&post(ORDERS), first_post + 1);
+    assert!(
+        second_post > first_done,
+        "the second orders pipeline waited: {seen:#?}"
+    );
+    // The independent pipeline did not wait for the first.
+    assert!(pos(&post(CUSTOMERS), 0) < first_done, "{seen:#?}");
+    assert_eq!(seen.len(), 8);
+}
+
+// ---- Config API flavour -------------------------------------------------------------------------
+
+fn config_job(id: i64, status: &str, config_type: &str, attempts: &str) -> String {
+    format!(
+        r#"{{"job":{{"id":{id},"configType":"{config_type}","configId":"{ORDERS}","enabledStreams":[{{"name":"orders"}}],"createdAt":1714566840,"updatedAt":1714567332,"startedAt":1714566841,"status":"{status}"}},"attempts":[{attempts}]}}"#
+    )
+}
+
+const ATTEMPTS: &str = r#"{"attempt":{"id":0,"status":"failed","createdAt":1714566841,"updatedAt":1714567000,"endedAt":1714567000,"totalStats":{"recordsEmitted":400,"bytesEmitted":4000,"recordsCommitted":400,"bytesCommitted":4000},"failureSummary":{"failures":[{"failureOrigin":"source","timestamp":1714567000000}],"partialSuccess":true}},"logType":"formatted"},{"attempt":{"id":1,"status":"succeeded","createdAt":1714567001,"updatedAt":1714567332,"endedAt":1714567332,"totalStats":{"recordsEmitted":600,"bytesEmitted":6000,"recordsCommitted":600,"bytesCommitted":6000}},"logType":"formatted"}"#;
+
+#[tokio::test(start_paused = true)]
+async fn config_api_sync_with_attempts() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "GET",
+        &format!("{CFG}/health"),
+        json(200, r#"{"available":true}"#),
+    )
+    .await;
+    on(
+        &server,
+        "POST",
+        &format!("{CFG}/connections/sync"),
+        json(200, &config_job(7, "pending", "sync", "")),
+    )
+    .await;
+    on_n(&server, "POST", &format!("{CFG}/jobs/get_without_logs"), 1, json(200, &config_job(7, "incomplete", "sync", r#"{"attempt":{"id":0,"status":"failed","createdAt":1714566841,"updatedAt":1714567000}}"#))).await;
+    on(
+        &server,
+        "POST",
+        &format!("{CFG}/jobs/get_without_logs"),
+        json(200, &config_job(7, "succeeded", "sync", ATTEMPTS)),
+    )
+    .await;
+    let c = client_with(&server, ApiFlavour::Config, Credentials::None);
+    let r = run_steps(
+        c,
+        vec![
+            step(StepKind::Health),
+            sync("orders"),
+            step(StepKind::Validate("orders".into())),
+        ],
+    )
+    .await;
+    assert!(r.passed(), "{}", report::human(&r));
+    assert_eq!(
+        message(&r, "stats orders"),
+        "job 7, 1000 records, 10000 bytes, 8m 11s long, 2 attempt(s)"
+    );
+    let reqs = server.received_requests().await.unwrap();
+    let seen: Vec<(String, String)> = reqs
+        .iter()
+        .map(|r| {
+            (
+                format!("{} {}", r.method, r.url.path()),
+                String::from_utf8_lossy(&r.body).into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (format!("GET {CFG}/health"), String::new()),
+            (
+                format!("POST {CFG}/connections/sync"),
+                format!(r#"{{"connectionId":"{ORDERS}"}}"#)
+            ),
+            (
+                format!("POST {CFG}/jobs/get_without_logs"),
+                r#"{"id":7}"#.to_string()
+            ),
+            (
+                format!("POST {CFG}/jobs/get_without_logs"),
+                r#"{"id":7}"#.to_string()
+            ),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn config_api_409_and_job_list() {
+    let server = MockServer::start().await;
+    on(&server, "POST", &format!("{CFG}/connections/sync"), json(409, &format!(r#"{{"message":"A sync is already running for: {ORDERS}","exceptionClassName":"io.airbyte.commons.server.errors.ValueConflictKnownException"}}"#))).await;
+    let list = format!(
+        r#"{{"jobs":[{{"job":{{"id":8,"configType":"sync","configId":"{ORDERS}","createdAt":1714566840,"updatedAt":1714566900,"status":"running"}},"attempts":[{{"id":0,"status":"running","createdAt":1714566841,"updatedAt":1714566900}}]}}],"totalJobCount":1}}"#
+    );
+    on(
+        &server,
+        "POST",
+        &format!("{CFG}/jobs/list"),
+        json(200, &list),
+    )
+    .await;
+    on(
+        &server,
+        "POST",
+        &format!("{CFG}/jobs/get_without_logs"),
+        json(200, &config_job(8, "succeeded", "sync", ATTEMPTS)),
+    )
+    .await;
+    let c = client_with(&server, ApiFlavour::Config, Credentials::None);
+    let r = run_steps(c, vec![sync("orders")]).await;
+    assert!(r.passed(), "{}", report::human(&r));
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs[1].url.path(), format!("{CFG}/jobs/list"));
+    let body: serde_json::Value = serde_json::from_slice(&reqs[1].body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"configTypes":["sync"],"configId":ORDERS,"pagination":{"pageSize":20,"rowOffset":0}})
+    );
+    assert_eq!(reqs.len(), 3);
+}
+
+// ---- reports ------------------------------------------------------------------------------------
+
+/// A fixed run across two pipelines: everything passes in one, the other fails on min-records
+/// and skips its chained step.
+async fn golden_report() -> Report {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/health"),
+        ResponseTemplate::new(200).set_body_string("Successful operation"),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{PUB}/jobs")))
+        .and(body_json(
+            serde_json::json!({"connectionId": ORDERS, "jobType": "sync"}),
+        ))
+        .respond_with(json(200, &public_job(42, "pending", "sync", ORDERS)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{PUB}/jobs")))
+        .and(body_json(
+            serde_json::json!({"connectionId": ORDERS, "jobType": "reset"}),
+        ))
+        .respond_with(json(200, &public_job(41, "pending", "reset", ORDERS)))
+        .mount(&server)
+        .await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(43, "pending", "sync", CUSTOMERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/41"),
+        json(200, &public_job(41, "succeeded", "reset", ORDERS)),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        1,
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "succeeded", "sync", ORDERS)),
+    )
+    .await;
+    on(&server, "GET", &format!("{PUB}/jobs/43"), json(200, &format!(r#"{{"jobId":43,"status":"succeeded","jobType":"sync","startTime":"2024-05-01T13:00Z","connectionId":"{CUSTOMERS}","lastUpdatedAt":"2024-05-01T13:00:05Z","duration":"PT5S","bytesSynced":0,"rowsSynced":0}}"#))).await;
+    let pipelines = vec![
+        Pipeline {
+            name: "reset-then-sync".into(),
+            steps: vec![
+                step(StepKind::Health),
+                step(StepKind::Reset("orders".into())),
+                sync("orders"),
+                step(StepKind::Validate("orders".into())),
+            ],
+        },
+        Pipeline {
+            name: "chained".into(),
+            steps: vec![
+                Step {
+                    min_records: Some(10),
+                    ..sync("customers")
+                },
+                Step {
+                    after: Some("customers".into()),
+                    ..sync("orders")
+                },
+            ],
+        },
+    ];
+    runner::run(client(&server), &connections(), &pipelines, &runner_cfg()).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn golden_reports() {
+    let r = golden_report().await;
+    assert_eq!(r.verdict, Failed);
+    insta::assert_snapshot!("conform_report_human", report::human(&r));
+    insta::assert_snapshot!("conform_report_json", report::json(&r));
+    insta::assert_snapshot!("conform_report_junit", report::junit(&r));
+    insta::assert_snapshot!("conform_report_prometheus", report::prometheus(&r));
+    // Same run, same bytes.
+    assert_eq!(report::json(&golden_report().await), report::json(&r));
+}
+
+// ---- the CLI end to end -------------------------------------------------------------------------
+
+const EX_ORDERS: &str = "7c2b1f4e-3a5d-4c8e-9f10-2b3c4d5e6f70";
+const EX_CUSTOMERS: &str = "0d6e8a2c-1b3f-4e5a-8c7d-9e0f1a2b3c4d";
+
+/// A server for the example spec's `chained` pipeline: token, then a sync of each connection.
+async fn example_server(orders_records: u64) -> MockServer {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/applications/token"),
+        json(
+            200,
+            r#"{"access_token":"tok-cli","token_type":"Bearer","expires_in":900}"#,
+        ),
+    )
+    .await;
+    for (id, conn, records) in [(101, EX_ORDERS, orders_records), (102, EX_CUSTOMERS, 5)] {
+        Mock::given(method("POST"))
+            .and(path(format!("{PUB}/jobs")))
+            .and(header("authorization", "Bearer tok-cli"))
+            .and(body_json(
+                serde_json::json!({"connectionId": conn, "jobType": "sync"}),
+            ))
+            .respond_with(json(200, &public_job(id, "pending", "sync", conn)))
+            .mount(&server)
+            .await;
+        on(&server, "GET", &format!("{PUB}/jobs/{id}"), json(200, &format!(r#"{{"jobId":{id},"status":"succeeded","jobType":"sync","startTime":"2024-05-01T12:34Z","connectionId":"{conn}","lastUpdatedAt":"2024-05-01T12:35:02Z","duration":"PT1M2S","bytesSynced":4096,"rowsSynced":{records}}}"#))).await;
+    }
+    server
+}
+
+fn conform_cmd(server: &MockServer, dir: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = crate::util::airguard();
+    cmd.arg("conform")
+        .arg("--spec")
+        .arg(crate::util::fixture("specs/valid/example.yaml"))
+        .args([
+            "--api-url",
+            &server.uri(),
+            "--pipeline",
+            "chained",
+            "--first-poll",
+            "10ms",
+        ])
+        .env("AIRBYTE_API_CLIENT_ID", "cli-client")
+        .env("AIRBYTE_API_CLIENT_SECRET", "cli-s3cret-do-not-print")
+        .env("AIRGUARD_LOG", "debug")
+        .current_dir(dir);
+    cmd
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_passes_writes_reports_and_never_prints_secrets() {
+    let server = example_server(250).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = conform_cmd(&server, dir.path());
+    cmd.args([
+        "--report",
+        "junit:out/conform.xml",
+        "--report",
+        "json:out/conform.json",
+        "--report",
+        "prometheus:out/conform.prom",
+    ]);
+    let out = blocking(move || cmd.output().unwrap()).await;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("conform passed: 1 pipeline(s), 8 case(s): 8 passed, 0 failed, 0 skipped"),
+        "{stdout}"
+    );
+    for secret in ["cli-s3cret-do-not-print", "tok-cli"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} leaked:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("POST /jobs"), "debug logs are on: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/conform.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            report["schema_version"].as_u64(),
+            report["verdict"].as_str()
+        ),
+        (Some(1), Some("passed"))
+    );
+    let junit = std::fs::read_to_string(dir.path().join("out/conform.xml")).unwrap();
+    assert!(
+        junit.contains(r#"<testsuite name="chained" tests="8" failures="0""#),
+        "{junit}"
+    );
+    let prom = std::fs::read_to_string(dir.path().join("out/conform.prom")).unwrap();
+    assert!(prom.contains(r#"airguard_conform_sync_records{pipeline="chained",step="1",connection="orders",job_type="sync"} 250"#), "{prom}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 3, "no temporary files left: {leftovers:?}");
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/applications/token"),
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/101"),
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/102"),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_exits_1_when_a_check_fails() {
+    let server = example_server(50).await; // orders has min-records 100
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = conform_cmd(&server, dir.path());
+    let out = blocking(move || cmd.output().unwrap()).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("chained / 1. validate orders: job 101 committed 50 records, fewer than min-records 100"), "{stdout}");
+    // The chained customers sync is skipped, not run.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("2. sync customers") && l.contains("skipped")),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_exits_2_on_input_errors() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut no_creds = conform_cmd(&server, dir.path());
+    no_creds.env_remove("AIRBYTE_API_CLIENT_SECRET");
+    let mut bad_pipeline = conform_cmd(&server, dir.path());
+    bad_pipeline.args(["--pipeline", "nope"]);
+    let mut bad_report = conform_cmd(&server, dir.path());
+    bad_report.args(["--report", "xml:out.xml"]);
+    let mut no_target = crate::util::airguard();
+    no_target
+        .args(["conform", "--spec"])
+        .arg(crate::util::fixture("specs/valid/example.yaml"));
+    let outs = blocking(move || {
+        [no_creds, bad_pipeline, bad_report, no_target].map(|mut c| c.output().unwrap())
+    })
+    .await;
+    let stderr: Vec<String> = outs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .collect();
+    for (o, e) in outs.iter().zip(&stderr) {
+        assert_eq!(o.status.code(), Some(2), "{e}");
+    }
+    assert!(
+        stderr[0].contains("environment variable AIRBYTE_API_CLIENT_SECRET is not set"),
+        "{}",
+        stderr[0]
+    );
+    assert!(
+        stderr[1].contains("no pipeline named `nope`"),
+        "{}",
+        stderr[1]
+    );
+    assert!(
+        stderr[2].contains("unknown report format `xml`"),
+        "{}",
+        stderr[2]
+    );
+    assert!(log(&server).await.is_empty());
+}
