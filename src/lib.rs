@@ -5,6 +5,7 @@
 //! `spec` (load → validate → [`spec::Model`]) → `render` (pure: Model → artifacts) → `output`
 //! (the only writer). `diag` is the leaf every module reports through.
 
+pub mod audit;
 pub mod cli;
 pub mod conform;
 pub mod diag;

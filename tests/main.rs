@@ -18,6 +18,11 @@ mod spec;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
 
+/// `airguard audit`: the semantic case table, output formats, CLI behaviour.
+mod audit;
+
+/// `airguard audit` cross-checked against network-config-analyzer (needs `AIRGUARD_NCA`).
+mod audit_nca;
 /// The mock Airbyte server over HTTP: OpenAPI fidelity, state machine, faults, auth.
 mod mock;
 /// Rendering: golden snapshots of every artifact per valid fixture; byte stability.

@@ -91,7 +91,7 @@ fn provider() -> impl Strategy<Value = Provider> {
 }
 
 prop_compose! {
-    fn spec()(
+    pub fn spec()(
         ab_ns in name(), af_ns in name(), chart in prop::bool::ANY, minor in 0u32..10,
         executor in prop_oneof![Just(Executor::Celery), Just(Executor::Kubernetes), Just(Executor::Local)],
         egress in egress_list(6), registry in egress_list(2), k8s in prop::collection::vec(cidr(), 1..3),

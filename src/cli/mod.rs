@@ -4,6 +4,7 @@
 //! settings, calls the library, and prints through `diag::render` or `output`. Exit codes are
 //! fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
 
+pub mod audit;
 pub mod conform;
 pub mod demo;
 pub mod init;
@@ -40,6 +41,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Print the spec's JSON Schema.
     Schema(schema::Args),
+    /// Compute NetworkPolicy connectivity and least-privilege findings from manifests.
+    Audit(audit::Args),
     /// Run the conformance lifecycle against an Airbyte API and report.
     Conform(conform::Args),
     /// Run the mock Airbyte server.
@@ -104,6 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render(a) => render::run(a, color),
         Command::Validate(a) => validate::run(a, color),
         Command::Schema(a) => schema::run(a),
+        Command::Audit(a) => audit::run(a, color),
         Command::Conform(a) => conform::run(a, color),
         Command::Mock(a) => mock::run(a, color),
     };

@@ -99,6 +99,63 @@ pub enum Code {
     /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug
     /// in airguard; please report it with the spec that triggered it.
     RenderSelfCheck,
+
+    // ---- audit: reading manifests ---------------------------------------------------------------
+    /// A manifest object does not parse into its Kubernetes type (a NetworkPolicy, Namespace, Pod
+    /// or workload with a wrong field type, or an object without `kind`). Fix the object.
+    InvalidManifest,
+    /// A NetworkPolicy that the API server would reject: a peer with `ipBlock` and a selector, a
+    /// peer with no field, an `except` outside its `cidr`, an `endPort` below `port` or next to a
+    /// named port, a bad CIDR or protocol, or an unknown selector operator.
+    InvalidPolicy,
+    /// An `airguard.io/suppress` annotation entry without a reason or with an unknown code. Write
+    /// `airguard.io/suppress: "<code>: <reason>"`, one entry per line; a suppression without a
+    /// written reason is not applied.
+    InvalidSuppression,
+
+    // ---- audit: findings ------------------------------------------------------------------------
+    /// An endpoint that no NetworkPolicy selects for ingress: every pod and address can connect to
+    /// it on every port. Add a default-deny ingress policy to its namespace.
+    PodNotIsolatedIngress,
+    /// An endpoint that no NetworkPolicy selects for egress: it can connect anywhere, including
+    /// the internet. Add a default-deny egress policy to its namespace.
+    PodNotIsolatedEgress,
+    /// A namespace with endpoints but no default-deny policy (`podSelector: {}` with the direction
+    /// in `policyTypes` and no rules) for ingress or egress. New pods there start unprotected.
+    NamespaceWithoutDefaultDeny,
+    /// A rule with no peers and no ports (`- {}`): it allows every source or destination on every
+    /// port, and no other policy can narrow it. Name the peers and ports it is meant for.
+    AllowAllRule,
+    /// An egress `ipBlock` of `0.0.0.0/0` or `::/0`: the selected pods can reach the whole
+    /// internet (minus any `except`). Narrow the CIDR to the services actually needed.
+    InternetEgress,
+    /// A peer with `namespaceSelector: {}`: it matches pods in every namespace, including ones
+    /// created later. Select the namespaces by `kubernetes.io/metadata.name`.
+    AllNamespacesSelector,
+    /// A policy whose `podSelector` matches no endpoint in its namespace: it has no effect on the
+    /// given inventory. Usually a label typo or a policy in the wrong namespace.
+    SelectorMatchesNothing,
+    /// A peer whose selectors match no endpoint: the rule allows nothing through it. Usually a
+    /// label typo, or a `namespaceSelector` naming a namespace by a label it does not have.
+    PeerMatchesNothing,
+    /// An endpoint isolated for egress that may call something but cannot reach any DNS server
+    /// (UDP 53): name lookups will fail. Add an egress rule to the DNS pods on UDP and TCP 53.
+    EgressWithoutDns,
+    /// A rule that allows nothing the other rules selecting the same pods do not already allow.
+    /// Remove it, or fix it if it was meant to allow something else.
+    RedundantRule,
+    /// A policy whose rules are all redundant and whose isolation other policies already provide:
+    /// removing it changes no connection.
+    RedundantPolicy,
+    /// A named port in a rule that no destination endpoint defines with that name and protocol:
+    /// the port entry allows nothing. Fix the name, or use the port number.
+    NamedPortUnresolved,
+    /// With `--spec`: a connection the policies allow between spec endpoints (or to an external
+    /// network) that the spec does not declare. Least privilege means nothing more than declared.
+    UndeclaredFlow,
+    /// With `--spec`: a connection the spec declares that the policies block; the integration
+    /// will fail at run time. `--explain` shows which side denies it.
+    BlockedDeclaredFlow,
 }
 
 impl Code {
@@ -106,6 +163,16 @@ impl Code {
     pub fn default_severity(self) -> Severity {
         match self {
             Code::UnconditionedClusterStore => Severity::Warning,
+            Code::PodNotIsolatedIngress
+            | Code::PodNotIsolatedEgress
+            | Code::NamespaceWithoutDefaultDeny
+            | Code::AllowAllRule
+            | Code::InternetEgress
+            | Code::AllNamespacesSelector
+            | Code::SelectorMatchesNothing
+            | Code::PeerMatchesNothing
+            | Code::NamedPortUnresolved => Severity::Warning,
+            Code::RedundantRule | Code::RedundantPolicy => Severity::Note,
             _ => Severity::Error,
         }
     }

@@ -1,0 +1,282 @@
+//! `--explain "SRC DST PORT/PROTO"`: why one flow is allowed or denied.
+//!
+//! For the source's egress and the destination's ingress it names every policy that isolates the
+//! endpoint in that direction, and for each of their rules whether its peers and ports match the
+//! flow. A side with no isolating policy is open. The flow is allowed when both sides allow it.
+//! Endpoints are `namespace/name`; an external end is an IP address. This module does no IO.
+
+use super::engine::Analysis;
+use super::intervals::{Family, Protocol};
+use super::policy::{Dir, PeerKind, Rule};
+use crate::diag::Files;
+use std::fmt::Write;
+
+/// A query that cannot be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// The query is not `SRC DST PORT[/PROTO]`.
+    #[error("expected \"SRC DST PORT/PROTO\" (for example \"ns/a ns/b 8080/TCP\"), got `{0}`")]
+    Syntax(String),
+    /// An end names no endpoint and is not an IP address.
+    #[error("`{0}` is neither an endpoint (namespace/name) of the inventory nor an IP address")]
+    UnknownEnd(String),
+    /// Both ends are IP addresses.
+    #[error("at least one end must be an endpoint of the inventory")]
+    NoEndpoint,
+    /// The port is not a number or a name, or the protocol is unknown.
+    #[error("bad port or protocol `{0}` (a port number or name, then TCP, UDP or SCTP)")]
+    BadPort(String),
+}
+
+enum End {
+    Endpoint {
+        idx: usize,
+        class: u32,
+    },
+    Addr {
+        family: Family,
+        value: u128,
+        text: String,
+    },
+}
+
+impl End {
+    fn parse(a: &Analysis<'_>, s: &str) -> Result<Self, ExplainError> {
+        if let Ok(ip) = s.parse::<std::net::IpAddr>() {
+            let (family, value) = match ip {
+                std::net::IpAddr::V4(v) => (Family::V4, u32::from(v) as u128),
+                std::net::IpAddr::V6(v) => (Family::V6, u128::from(v)),
+            };
+            return Ok(End::Addr {
+                family,
+                value,
+                text: s.to_string(),
+            });
+        }
+        let idx = a
+            .inv
+            .endpoints
+            .iter()
+            .position(|e| e.id() == s)
+            .ok_or_else(|| ExplainError::UnknownEnd(s.to_string()))?;
+        Ok(End::Endpoint {
+            idx,
+            class: a.class_of[idx],
+        })
+    }
+}
+
+/// Explain one flow. Returns the verdict (`true` = allowed) and a human report.
+pub fn explain(
+    a: &Analysis<'_>,
+    files: &Files,
+    query: &str,
+) -> Result<(bool, String), ExplainError> {
+    let parts: Vec<&str> = query.split_whitespace().collect();
+    let [src, dst, port] = parts.as_slice() else {
+        return Err(ExplainError::Syntax(query.to_string()));
+    };
+    let (src, dst) = (End::parse(a, src)?, End::parse(a, dst)?);
+    if matches!((&src, &dst), (End::Addr { .. }, End::Addr { .. })) {
+        return Err(ExplainError::NoEndpoint);
+    }
+    let (port_s, proto_s) = port.split_once('/').unwrap_or((port, "TCP"));
+    let proto = Protocol::parse(proto_s).ok_or_else(|| ExplainError::BadPort(port.to_string()))?;
+    let dst_ports = match &dst {
+        End::Endpoint { class, .. } => Some(a.classes[*class as usize].ports.as_slice()),
+        End::Addr { .. } => None,
+    };
+    let port_num: u128 = match port_s.parse::<u16>() {
+        Ok(n) if n > 0 => n as u128,
+        _ => dst_ports
+            .into_iter()
+            .flatten()
+            .find(|cp| cp.protocol == proto && cp.name.as_deref() == Some(port_s))
+            .map(|cp| cp.port as u128)
+            .ok_or_else(|| ExplainError::BadPort(port.to_string()))?,
+    };
+    let name = |e: &End| match e {
+        End::Endpoint { idx, .. } => a.inv.endpoints[*idx].id(),
+        End::Addr { text, .. } => text.clone(),
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "flow: {} -> {} {} {port_num}",
+        name(&src),
+        name(&dst),
+        proto.as_str()
+    );
+    let eg = side(a, files, &src, &dst, Dir::Egress, proto, port_num, &mut out);
+    let ing = side(
+        a,
+        files,
+        &dst,
+        &src,
+        Dir::Ingress,
+        proto,
+        port_num,
+        &mut out,
+    );
+    let allowed = eg && ing;
+    let _ = writeln!(
+        out,
+        "verdict: {}",
+        match (eg, ing) {
+            (true, true) => "ALLOWED (egress and ingress both allow it)",
+            (false, true) => "DENIED by the source's egress",
+            (true, false) => "DENIED by the destination's ingress",
+            (false, false) => "DENIED by the source's egress and the destination's ingress",
+        }
+    );
+    Ok((allowed, out))
+}
+
+/// Report one side; `me` is the endpoint whose policies apply, `other` the remote end.
+#[allow(clippy::too_many_arguments)]
+fn side(
+    a: &Analysis<'_>,
+    files: &Files,
+    me: &End,
+    other: &End,
+    dir: Dir,
+    proto: Protocol,
+    port: u128,
+    out: &mut String,
+) -> bool {
+    let End::Endpoint { idx, class } = me else {
+        let _ = writeln!(
+            out,
+            "{}: external address, no policy applies: allowed",
+            dir.key()
+        );
+        return true;
+    };
+    let e = &a.inv.endpoints[*idx];
+    if !a.isolated(*class, dir) {
+        let _ = writeln!(
+            out,
+            "{} of {}: no policy selects it for {}: allowed (not isolated)",
+            dir.key(),
+            e.id(),
+            dir.key()
+        );
+        return true;
+    }
+    let _ = writeln!(out, "{} of {}: isolated", dir.key(), e.id());
+    // Named ports resolve on the destination of the flow.
+    let dst_ports = match (dir, other) {
+        (Dir::Ingress, _) => Some(a.classes[*class as usize].ports.as_slice()),
+        (Dir::Egress, End::Endpoint { class: c, .. }) => {
+            Some(a.classes[*c as usize].ports.as_slice())
+        }
+        (Dir::Egress, End::Addr { .. }) => None,
+    };
+    let pols = if dir == Dir::Ingress {
+        &a.ingress_of[*class as usize]
+    } else {
+        &a.egress_of[*class as usize]
+    };
+    let mut allowed = false;
+    for &pi in pols {
+        let p = &a.policies[pi as usize];
+        let obj = &a.inv.policies[p.obj];
+        let line = files.line_col(obj.doc.file, obj.loc.offset).line;
+        let _ = writeln!(
+            out,
+            "  policy {} ({}:{line}) selects it with podSelector {}",
+            p.id(),
+            files.name(obj.doc.file),
+            p.selector
+        );
+        let rules = p.rules(dir).unwrap_or(&[]);
+        if rules.is_empty() {
+            let _ = writeln!(
+                out,
+                "    no {} rules: denies everything by itself",
+                dir.key()
+            );
+        }
+        for (ri, r) in rules.iter().enumerate() {
+            let res = &a.resolved[&super::engine::RuleRef {
+                policy: pi,
+                dir,
+                rule: ri as u32,
+            }];
+            let peer_ok = match other {
+                End::Endpoint { class: c, .. } => res.has_class(*c),
+                End::Addr { family, value, .. } => res.ips.family(*family).contains(*value),
+            };
+            let port_ok = r.conns_to(dst_ports).contains(proto, port);
+            let rline = files
+                .line_col(obj.doc.file, obj.doc.locate(&r.ptr).start)
+                .line;
+            let verdict = match (peer_ok, port_ok) {
+                (true, true) => {
+                    allowed = true;
+                    "ALLOWS the flow"
+                }
+                (false, true) => "does not match: peer not selected",
+                (true, false) => "does not match: port not listed",
+                (false, false) => "does not match: neither peer nor port",
+            };
+            let _ = writeln!(
+                out,
+                "    rule {} (line {rline}): {}; {}; {verdict}",
+                r.ptr,
+                peers_text(r),
+                ports_text(r)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        dir.key(),
+        if allowed {
+            "allowed"
+        } else {
+            "denied (no rule matches)"
+        }
+    );
+    allowed
+}
+
+fn peers_text(r: &Rule) -> String {
+    let Some(peers) = &r.peers else {
+        return format!("{}: every peer", r.dir.peer_key());
+    };
+    let list: Vec<String> = peers
+        .iter()
+        .map(|p| match &p.kind {
+            PeerKind::Pods {
+                ns: super::policy::NsScope::Own(n),
+                pods,
+            } => format!("pods {pods} in {n}"),
+            PeerKind::Pods {
+                ns: super::policy::NsScope::Selector(s),
+                pods,
+            } => {
+                format!("pods {pods} in namespaces {s}")
+            }
+            PeerKind::Ip { cidr, .. } => format!("ipBlock {cidr}"),
+        })
+        .collect();
+    format!("{}: {}", r.dir.peer_key(), list.join(" OR "))
+}
+
+fn ports_text(r: &Rule) -> String {
+    match &r.ports {
+        None => "ports: all".into(),
+        Some(list) => {
+            let items: Vec<String> = list
+                .iter()
+                .map(|p| match &p.named {
+                    Some((n, proto)) => format!("{n}/{}", proto.as_str()),
+                    None => p.numeric.to_string(),
+                })
+                .collect();
+            format!("ports: {}", items.join(", "))
+        }
+    }
+}

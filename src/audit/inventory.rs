@@ -1,0 +1,706 @@
+//! Reading manifests into an inventory: namespaces, endpoints (pods and workload templates) and
+//! NetworkPolicies, each with the file and byte offset it came from.
+//!
+//! Input is YAML files or directories of them (`*.yaml`, `*.yml`, recursively, in sorted order),
+//! each a multi-document stream; `kind: List` documents are unpacked. Objects of other kinds are
+//! counted and skipped. Every problem (unreadable file, YAML syntax, an object that does not parse
+//! into its Kubernetes type) becomes a [`Diagnostic`] with a location; loading never stops at the
+//! first one. This module does no policy semantics.
+
+use super::intervals::Protocol;
+use super::selector::Labels;
+use crate::diag::{Code, Diagnostic, FileId, Files};
+use crate::spec::{Document, Node};
+use camino::{Utf8Path, Utf8PathBuf};
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+use std::collections::BTreeMap;
+
+/// The label every namespace carries with its own name.
+pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+/// The annotation that suppresses findings on an object: `"<code>: <reason>"`, one per line.
+pub const SUPPRESS_ANNOTATION: &str = "airguard.io/suppress";
+
+/// Where an object starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loc {
+    /// The file.
+    pub file: FileId,
+    /// Byte offset of the object in the file.
+    pub offset: usize,
+}
+
+/// A suppression read from an object's annotation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// The code it silences.
+    pub code: Code,
+    /// Why (never empty).
+    pub reason: String,
+}
+
+/// A namespace: given as an object, or only referenced.
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    /// Its name.
+    pub name: String,
+    /// Its labels (always including [`NAME_LABEL`]).
+    pub labels: Labels,
+    /// Where it was declared, when it was.
+    pub loc: Option<Loc>,
+    /// Suppressions on it.
+    pub suppress: Vec<Suppression>,
+}
+
+/// A container port of an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ContainerPort {
+    /// Its name, if any.
+    pub name: Option<String>,
+    /// The port number.
+    pub port: u16,
+    /// The protocol.
+    pub protocol: Protocol,
+}
+
+/// A pod, or the pod template of a workload: one endpoint of the connectivity map.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// The object's kind (`Pod`, `Deployment`, ...).
+    pub kind: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The pod's or controller's name.
+    pub name: String,
+    /// The pod labels.
+    pub labels: Labels,
+    /// Container ports, sorted.
+    pub ports: Vec<ContainerPort>,
+    /// Where it was declared.
+    pub loc: Loc,
+    /// Suppressions on it.
+    pub suppress: Vec<Suppression>,
+}
+
+impl Endpoint {
+    /// `namespace/name`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// A NetworkPolicy with its source.
+#[derive(Debug)]
+pub struct PolicyObject {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// The typed policy.
+    pub policy: NetworkPolicy,
+    /// The source document with a JSON-pointer index.
+    pub doc: Document,
+    /// Where it starts.
+    pub loc: Loc,
+    /// Suppressions on it.
+    pub suppress: Vec<Suppression>,
+}
+
+/// Everything read from the inputs.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Namespaces by name (declared and referenced).
+    pub namespaces: BTreeMap<String, Namespace>,
+    /// Endpoints, in input order.
+    pub endpoints: Vec<Endpoint>,
+    /// Policies, in input order.
+    pub policies: Vec<PolicyObject>,
+    /// Skipped objects, counted by kind.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+impl Inventory {
+    /// Ensure a namespace exists (a referenced namespace gets only its name label).
+    pub fn touch_namespace(&mut self, name: &str) {
+        if !self.namespaces.contains_key(name) {
+            let labels = Labels::from([(NAME_LABEL.to_string(), name.to_string())]);
+            self.namespaces.insert(
+                name.to_string(),
+                Namespace {
+                    name: name.into(),
+                    labels,
+                    loc: None,
+                    suppress: Vec::new(),
+                },
+            );
+        }
+    }
+}
+
+/// Read files and directories into an inventory, with every problem found.
+pub fn load_paths(files: &mut Files, paths: &[Utf8PathBuf]) -> (Inventory, Vec<Diagnostic>) {
+    let mut inv = Inventory::default();
+    let mut diags = Vec::new();
+    for p in paths {
+        let mut list = Vec::new();
+        if p.is_dir() {
+            if let Err(e) = collect_yaml(p, &mut list) {
+                diags.push(Diagnostic::new(
+                    Code::IoError,
+                    format!("cannot read directory `{p}`: {e}"),
+                ));
+            }
+            list.sort();
+        } else {
+            list.push(p.clone());
+        }
+        for f in list {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => load_str(files, &mut inv, &mut diags, f.as_str(), &text),
+                Err(e) => diags.push(
+                    Diagnostic::new(Code::IoError, format!("cannot read `{f}`: {e}"))
+                        .with_help("check the path given on the command line"),
+                ),
+            }
+        }
+    }
+    (inv, diags)
+}
+
+fn collect_yaml(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> std::io::Result<()> {
+    for e in dir.read_dir_utf8()? {
+        let e = e?;
+        let path = e.path();
+        if path.is_dir() {
+            collect_yaml(path, out)?;
+        } else if matches!(path.extension(), Some("yaml" | "yml")) {
+            out.push(path.to_owned());
+        }
+    }
+    Ok(())
+}
+
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: usize::MAX,
+            max_nodes: usize::MAX,
+            max_events: usize::MAX,
+            max_total_scalar_bytes: usize::MAX,
+            max_reader_input_bytes: None,
+        },
+    }
+}
+
+/// Read one multi-document YAML text into the inventory.
+pub fn load_str(
+    files: &mut Files,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+    name: &str,
+    text: &str,
+) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    load_str_split(files, inv, diags, name, text, threads, 1 << 20);
+}
+
+/// [`load_str`] with the text cut at document boundaries into up to `parts` pieces when it is at
+/// least `min_split` bytes long, each piece parsed on its own thread. A piece is parsed behind a
+/// blank copy of everything before it (newlines kept, other bytes as spaces), so every line,
+/// column and byte offset is the one of the whole file; results are merged in file order.
+fn load_str_split(
+    files: &mut Files,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+    name: &str,
+    text: &str,
+    parts: usize,
+    min_split: usize,
+) {
+    let file = files.add(name, text);
+    let files: &Files = files;
+    let cuts = if text.len() >= min_split {
+        split_points(text, parts)
+    } else {
+        vec![0]
+    };
+    if cuts.len() == 1 {
+        load_piece(files, file, text, inv, diags);
+        return;
+    }
+    let bounds: Vec<(usize, usize)> = cuts
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| (a, cuts.get(i + 1).copied().unwrap_or(text.len())))
+        .collect();
+    let results: Vec<(Inventory, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .iter()
+            .map(|&(a, b)| {
+                scope.spawn(move || {
+                    let mut padded = String::with_capacity(b);
+                    padded.extend(text.as_bytes()[..a].iter().map(|&c| {
+                        if c == b'\n' {
+                            '\n'
+                        } else {
+                            ' '
+                        }
+                    }));
+                    padded.push_str(&text[a..b]);
+                    let mut part = Inventory::default();
+                    let mut d = Vec::new();
+                    load_piece(files, file, &padded, &mut part, &mut d);
+                    (part, d)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("parser thread"))
+            .collect()
+    });
+    for (part, d) in results {
+        diags.extend(d);
+        for (name, ns) in part.namespaces {
+            match inv.namespaces.get(&name) {
+                Some(old) if old.loc.is_some() && ns.loc.is_none() => {}
+                _ => {
+                    inv.namespaces.insert(name, ns);
+                }
+            }
+        }
+        inv.endpoints.extend(part.endpoints);
+        inv.policies.extend(part.policies);
+        for (k, n) in part.skipped {
+            *inv.skipped.entry(k).or_default() += n;
+        }
+    }
+}
+
+/// Byte offsets where pieces start: 0, then the `---` line at or after each even share.
+fn split_points(text: &str, parts: usize) -> Vec<usize> {
+    let mut cuts = vec![0];
+    for i in 1..parts.max(1) {
+        let target = (text.len() * i / parts).max(cuts[cuts.len() - 1] + 1);
+        let mut from = target.min(text.len());
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let Some(rel) = text[from..].find("\n---") else {
+            break;
+        };
+        let at = from + rel + 1;
+        let after = text.as_bytes().get(at + 3).copied();
+        if matches!(after, None | Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            cuts.push(at);
+        }
+    }
+    cuts.dedup();
+    cuts
+}
+
+fn load_piece(
+    files: &Files,
+    file: FileId,
+    text: &str,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let docs = match serde_saphyr::from_multiple_with_options::<Spanned<Node>>(text, options()) {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(syntax_error(files, file, &e));
+            return;
+        }
+    };
+    for doc in &docs {
+        load_object(files, file, inv, diags, doc, true);
+    }
+}
+
+fn offset(files: &Files, file: FileId, loc: &Location) -> usize {
+    if *loc == Location::UNKNOWN {
+        return 0;
+    }
+    let start = match loc.span().byte_offset() {
+        Some(b) => b as usize,
+        None => files.offset_of(file, loc.line() as usize, loc.column() as usize),
+    };
+    start.min(files.source(file).len())
+}
+
+fn syntax_error(files: &Files, file: FileId, e: &serde_saphyr::Error) -> Diagnostic {
+    let full = e.to_string();
+    let first = full.lines().next().unwrap_or("invalid YAML").trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let msg = first.find(" at line ").map_or(first, |i| &first[..i]);
+    let at = e.location().map_or(0, |l| offset(files, file, &l));
+    Diagnostic::new(Code::YamlSyntax, format!("invalid YAML: {msg}"))
+        .with_label(file, at..at, "here")
+        .with_help("fix the YAML syntax at the marked place")
+}
+
+fn field<'a>(node: &'a Node, key: &str) -> Option<&'a Spanned<Node>> {
+    match node {
+        Node::Map(entries) => entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+fn str_field<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
+    match field(node, key).map(|v| &v.value) {
+        Some(Node::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Convert a node to JSON without an index (cheap path for non-policy objects).
+fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value;
+    match node {
+        Node::Null => Value::Null,
+        Node::Bool(b) => Value::Bool(*b),
+        Node::Int(i) => Value::from(*i),
+        Node::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        Node::Str(s) => Value::String(s.clone()),
+        Node::Seq(items) => Value::Array(items.iter().map(|i| to_json(&i.value)).collect()),
+        Node::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.value.clone(), to_json(&v.value)))
+                .collect(),
+        ),
+    }
+}
+
+fn load_object(
+    files: &Files,
+    file: FileId,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+    doc: &Spanned<Node>,
+    top: bool,
+) {
+    let at = offset(files, file, &doc.defined);
+    let loc = Loc { file, offset: at };
+    let invalid = |msg: String| {
+        Diagnostic::new(Code::InvalidManifest, msg)
+            .with_label(file, at..at, "this object")
+            .with_help("fix the object so that it matches its Kubernetes schema")
+    };
+    if matches!(doc.value, Node::Null) {
+        return;
+    }
+    let Some(kind) = str_field(&doc.value, "kind") else {
+        diags.push(invalid("object without a `kind`".into()));
+        return;
+    };
+    if kind == "List" && top {
+        match field(&doc.value, "items").map(|v| &v.value) {
+            Some(Node::Seq(items)) => {
+                for item in items {
+                    load_object(files, file, inv, diags, item, false);
+                }
+            }
+            Some(Node::Null) | None => {}
+            Some(_) => diags.push(invalid("`items` of a List must be a sequence".into())),
+        }
+        return;
+    }
+    let meta = field(&doc.value, "metadata").map(|m| &m.value);
+    let name = meta
+        .and_then(|m| str_field(m, "name"))
+        .unwrap_or("")
+        .to_string();
+    let namespace = meta
+        .and_then(|m| str_field(m, "namespace"))
+        .unwrap_or("default")
+        .to_string();
+    let annotations: Labels = meta
+        .and_then(|m| field(m, "annotations"))
+        .and_then(|a| serde_json::from_value(to_json(&a.value)).ok())
+        .unwrap_or_default();
+    let suppress = parse_suppressions(&annotations, kind, &name, loc, diags);
+    match kind {
+        "NetworkPolicy" => {
+            let document = Document::new(files, file, doc);
+            match NetworkPolicy::deserialize(&document.json) {
+                Ok(policy) => {
+                    inv.touch_namespace(&namespace);
+                    inv.policies.push(PolicyObject {
+                        namespace,
+                        name,
+                        policy,
+                        doc: document,
+                        loc,
+                        suppress,
+                    });
+                }
+                Err(e) => diags.push(invalid(format!(
+                    "NetworkPolicy `{name}` does not parse: {e}"
+                ))),
+            }
+        }
+        "Namespace" => {
+            let labels: Labels = meta
+                .and_then(|m| field(m, "labels"))
+                .map(|l| serde_json::from_value(to_json(&l.value)))
+                .transpose()
+                .unwrap_or_else(|e| {
+                    diags.push(invalid(format!(
+                        "labels of Namespace `{name}` do not parse: {e}"
+                    )));
+                    None
+                })
+                .unwrap_or_default();
+            let mut labels = labels;
+            labels.insert(NAME_LABEL.into(), name.clone());
+            inv.namespaces.insert(
+                name.clone(),
+                Namespace {
+                    name,
+                    labels,
+                    loc: Some(loc),
+                    suppress,
+                },
+            );
+        }
+        "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" => {
+            let json = to_json(&doc.value);
+            match pod_template(kind, &json) {
+                Ok((labels, spec)) => {
+                    inv.touch_namespace(&namespace);
+                    let ports = container_ports(spec.as_ref());
+                    inv.endpoints.push(Endpoint {
+                        kind: kind.into(),
+                        namespace,
+                        name,
+                        labels,
+                        ports,
+                        loc,
+                        suppress,
+                    });
+                }
+                Err(e) => diags.push(invalid(format!("{kind} `{name}` does not parse: {e}"))),
+            }
+        }
+        other => *inv.skipped.entry(other.to_string()).or_default() += 1,
+    }
+}
+
+type Template = (Labels, Option<PodSpec>);
+
+fn pod_template(kind: &str, json: &serde_json::Value) -> Result<Template, serde_json::Error> {
+    use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core};
+    let from_template = |t: PodTemplateSpec| {
+        (
+            t.metadata.and_then(|m| m.labels).unwrap_or_default(),
+            t.spec,
+        )
+    };
+    let v = json;
+    Ok(match kind {
+        "Pod" => {
+            let p = core::Pod::deserialize(v)?;
+            (p.metadata.labels.unwrap_or_default(), p.spec)
+        }
+        "Deployment" => from_template(apps::Deployment::deserialize(v)?.spec.template),
+        "StatefulSet" => from_template(apps::StatefulSet::deserialize(v)?.spec.template),
+        "DaemonSet" => from_template(apps::DaemonSet::deserialize(v)?.spec.template),
+        "ReplicaSet" => from_template(
+            apps::ReplicaSet::deserialize(v)?
+                .spec
+                .template
+                .unwrap_or_default(),
+        ),
+        "Job" => from_template(
+            batch::Job::deserialize(v)?
+                .spec
+                .unwrap_or_default()
+                .template,
+        ),
+        "CronJob" => from_template(
+            batch::CronJob::deserialize(v)?
+                .spec
+                .job_template
+                .spec
+                .unwrap_or_default()
+                .template,
+        ),
+        _ => unreachable!("caller matched the kind"),
+    })
+}
+
+fn container_ports(spec: Option<&PodSpec>) -> Vec<ContainerPort> {
+    let mut out = Vec::new();
+    let Some(spec) = spec else { return out };
+    // Sidecars (init containers with restartPolicy Always) serve ports like containers do.
+    let sidecars = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .filter(|c| c.restart_policy.as_deref() == Some("Always"));
+    for c in spec.containers.iter().chain(sidecars) {
+        for p in c.ports.iter().flatten() {
+            let protocol = p
+                .protocol
+                .as_deref()
+                .and_then(Protocol::parse)
+                .unwrap_or(Protocol::Tcp);
+            if let Ok(port) = u16::try_from(p.container_port) {
+                out.push(ContainerPort {
+                    name: p.name.clone(),
+                    port,
+                    protocol,
+                });
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn parse_suppressions(
+    annotations: &Labels,
+    kind: &str,
+    name: &str,
+    loc: Loc,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Suppression> {
+    let Some(text) = annotations.get(SUPPRESS_ANNOTATION) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    // One entry per line; a reason may contain anything, including `;` and `:`.
+    for entry in text.lines().map(str::trim).filter(|e| !e.is_empty()) {
+        let (code, reason) = entry
+            .split_once(':')
+            .map_or((entry, ""), |(c, r)| (c.trim(), r.trim()));
+        let bad = |msg: String| {
+            Diagnostic::new(Code::InvalidSuppression, msg)
+                .with_label(loc.file, loc.offset..loc.offset, "on this object")
+                .with_help(format!(
+                    "write `{SUPPRESS_ANNOTATION}: \"<code>: <reason>\"`, one per line"
+                ))
+        };
+        match code.parse::<Code>() {
+            Err(_) => diags.push(bad(format!(
+                "{kind} `{name}` suppresses unknown code `{code}`"
+            ))),
+            Ok(_) if reason.is_empty() => diags.push(bad(format!(
+                "{kind} `{name}` suppresses `{code}` without a reason"
+            ))),
+            Ok(code) => out.push(Suppression {
+                code,
+                reason: reason.to_string(),
+            }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> (Inventory, Vec<Diagnostic>) {
+        let mut files = Files::new();
+        let mut inv = Inventory::default();
+        let mut diags = Vec::new();
+        load_str(&mut files, &mut inv, &mut diags, "t.yaml", text);
+        (inv, diags)
+    }
+
+    #[test]
+    fn reads_streams_lists_and_workloads() {
+        let (inv, diags) = load(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a, namespace: x, labels: {app: a}}\n  spec: {containers: [{name: c, ports: [{containerPort: 80, name: http}]}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ya}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, ports: [{containerPort: 53, protocol: UDP}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(inv.endpoints.len(), 2);
+        assert_eq!(inv.endpoints[0].ports[0].name.as_deref(), Some("http"));
+        assert_eq!(inv.endpoints[1].ports[0].protocol, Protocol::Udp);
+        assert_eq!(inv.skipped.get("Service"), Some(&1));
+        assert_eq!(
+            inv.namespaces["x"]
+                .labels
+                .get(NAME_LABEL)
+                .map(String::as_str),
+            Some("x")
+        );
+    }
+
+    #[test]
+    fn bad_objects_and_suppressions_are_reported() {
+        let (_, diags) = load(
+            "kind: Pod\nmetadata: {name: a, annotations: {airguard.io/suppress: \"pod-not-isolated-ingress\"}}\nspec: {containers: 3}\n",
+        );
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec![Code::InvalidSuppression, Code::InvalidManifest]);
+    }
+
+    #[test]
+    fn split_parsing_gives_the_same_inventory_and_locations() {
+        let p = crate::audit::synth::Params {
+            namespaces: 5,
+            pods: 60,
+            policies: 15,
+            default_deny_percent: 50,
+            apps: 3,
+            wide_peers_percent: 50,
+            nca_safe: false,
+            seed: 3,
+        };
+        let mut text = crate::audit::synth::generate(&p);
+        // A broken object in the middle must be reported at the same place either way.
+        let mid = text.len() / 2;
+        let at = mid + text[mid..].find("\n---").unwrap() + 1;
+        text.insert_str(
+            at,
+            "---\nkind: Pod\nmetadata: {name: broken}\nspec: {containers: 5}\n",
+        );
+        let run = |parts| {
+            let mut files = Files::new();
+            let mut inv = Inventory::default();
+            let mut diags = Vec::new();
+            load_str_split(&mut files, &mut inv, &mut diags, "t.yaml", &text, parts, 0);
+            let eps: Vec<(String, usize)> = inv
+                .endpoints
+                .iter()
+                .map(|e| (e.id(), e.loc.offset))
+                .collect();
+            let pols: Vec<(String, usize, std::ops::Range<usize>)> = inv
+                .policies
+                .iter()
+                .map(|p| {
+                    (
+                        p.name.clone(),
+                        p.loc.offset,
+                        p.doc.locate("/spec/podSelector"),
+                    )
+                })
+                .collect();
+            let ns: Vec<(String, bool)> = inv
+                .namespaces
+                .values()
+                .map(|n| (n.name.clone(), n.loc.is_some()))
+                .collect();
+            let d: Vec<(Code, Option<std::ops::Range<usize>>)> = diags
+                .iter()
+                .map(|d| (d.code, d.label.as_ref().map(|l| l.range.clone())))
+                .collect();
+            (eps, pols, ns, d)
+        };
+        assert_eq!(split_points(&text, 3).len(), 3, "the text is really split");
+        let whole = run(1);
+        assert_eq!(whole.3.len(), 1, "the broken pod is reported");
+        for parts in [2, 3, 7] {
+            assert_eq!(run(parts), whole, "{parts} parts");
+        }
+    }
+}

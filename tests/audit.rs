@@ -1,0 +1,474 @@
+//! Audit engine tests: the semantic case table (`fixtures/audit/cases/*.yaml`, one case per file,
+//! each with its manifests and the expected connectivity) and the output formats.
+
+use crate::util;
+use airguard::audit;
+use airguard::diag::Files;
+use serde::Deserialize;
+
+/// One semantic case.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// What the case proves.
+    pub about: String,
+    /// A file under `_base/` whose objects are prepended.
+    #[serde(default)]
+    base: Option<String>,
+    /// The manifests (a multi-document YAML stream).
+    objects: String,
+    /// Keep rows with external addresses (dropped by default to keep cases short).
+    #[serde(default)]
+    external: bool,
+    /// Keep only rows with this source.
+    #[serde(default)]
+    src: Option<String>,
+    /// Keep only rows with this destination.
+    #[serde(default)]
+    dst: Option<String>,
+    /// Diagnostic codes the input must produce (then `expect` may be omitted).
+    #[serde(default)]
+    errors: Vec<String>,
+    /// Expected CSV (header included).
+    #[serde(default)]
+    expect: Option<String>,
+    /// Why the case is kept out of the NCA cross-check (a documented NCA divergence).
+    #[serde(default)]
+    nca_skip: Option<String>,
+}
+
+impl Case {
+    /// Whether the NCA cross-check uses this case as a cluster.
+    pub fn for_nca(&self) -> bool {
+        self.errors.is_empty() && self.nca_skip.is_none()
+    }
+}
+
+/// Every case file, sorted by name, parsed.
+pub fn cases() -> Vec<(String, Case)> {
+    let dir = util::fixture("audit/cases");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let case: Case = serde_saphyr::from_str(&std::fs::read_to_string(&p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p.file_name().unwrap().to_string_lossy().into_owned(), case)
+        })
+        .collect()
+}
+
+/// The full manifest text of a case: its base, then its objects.
+pub fn case_text(case: &Case) -> String {
+    let mut text = String::new();
+    if let Some(b) = &case.base {
+        text =
+            std::fs::read_to_string(util::fixture(&format!("audit/cases/_base/{b}.yaml"))).unwrap();
+        text.push_str("\n---\n");
+    }
+    text.push_str(&case.objects);
+    text
+}
+
+fn run_case(case: &Case) -> Result<(), String> {
+    let text = case_text(case);
+    let mut files = Files::new();
+    let (inv, mut diags) = audit::load_text(&mut files, "case.yaml", &text);
+    let (analysis, more) = audit::analyze(&inv);
+    diags.extend(more);
+    let codes: Vec<String> = diags.iter().map(|d| d.code.as_str().to_string()).collect();
+    if codes != case.errors {
+        return Err(format!(
+            "diagnostics {codes:?}, expected {:?}: {diags:#?}",
+            case.errors
+        ));
+    }
+    let Some(expect) = &case.expect else {
+        return Ok(());
+    };
+    let rows: Vec<_> = analysis
+        .rows()
+        .into_iter()
+        .filter(|r| case.external || (!is_ext(&r.src) && !is_ext(&r.dst)))
+        .filter(|r| case.src.as_ref().is_none_or(|s| &r.src == s))
+        .filter(|r| case.dst.as_ref().is_none_or(|d| &r.dst == d))
+        .collect();
+    let got = audit::format::csv::render(&rows);
+    let want = format!("{}\n", expect.trim());
+    if got != want {
+        return Err(format!("--- expected\n{want}--- got\n{got}"));
+    }
+    Ok(())
+}
+
+/// Whether a map end is an external address (endpoint ids never start with a digit or hold `:`).
+pub fn is_ext(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_digit()) || s.contains(':')
+}
+
+#[test]
+fn semantic_case_table() {
+    let cases = cases();
+    assert!(
+        cases.len() >= 40,
+        "the case table must hold at least 40 cases, has {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for (name, case) in &cases {
+        if let Err(e) = run_case(case) {
+            failures.push(format!("{name} ({}):\n{e}", case.about));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Run `airguard audit` from the repository root; returns (exit code, stdout).
+fn audit_cli(args: &[&str]) -> (i32, String) {
+    let out = util::airguard()
+        .current_dir(util::root())
+        .arg("audit")
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    (out.status.code().unwrap_or(-1), stdout)
+}
+
+#[test]
+fn formats_are_golden_on_the_demo_cluster() {
+    for fmt in ["text", "json", "sarif", "junit", "csv", "dot"] {
+        let (code, out) =
+            audit_cli(&["fixtures/audit/demo", "--format", fmt, "--fail-on", "never"]);
+        assert_eq!(code, 0, "{fmt}: --fail-on never exits 0");
+        insta::assert_snapshot!(format!("demo_{fmt}"), out);
+    }
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(util::root().join("tests/data/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let (_, out) = audit_cli(&["fixtures/audit/demo", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(
+            loc["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("fixtures/audit/demo/"),
+            "{r}"
+        );
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1, "{r}");
+    }
+    // A broken log must fail the same validator, so the check above can fail.
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(validator.iter_errors(&broken).next().is_some());
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    // The demo has errors (egress without DNS), warnings and notes.
+    assert_eq!(audit_cli(&["fixtures/audit/demo", "--format", "csv"]).0, 1);
+    assert_eq!(
+        audit_cli(&[
+            "fixtures/audit/demo",
+            "--format",
+            "csv",
+            "--fail-on",
+            "never"
+        ])
+        .0,
+        0
+    );
+    // Case 04 alone has only warnings: the default (error) passes, warning fails.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ok.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c}]}\n",
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    assert_eq!(audit_cli(&[f]).0, 0);
+    assert_eq!(audit_cli(&[f, "--fail-on", "warning"]).0, 1);
+}
+
+#[test]
+fn bad_input_exits_2_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(&f, "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: Pod\nmetadata: {name: b}\nspec: {containers: 7}\n")
+        .unwrap();
+    let out = util::airguard().arg("audit").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("invalid-manifest") && err.contains("bad.yaml:5:1"),
+        "{err}"
+    );
+    let out = util::airguard()
+        .arg("audit")
+        .arg(dir.path().join("missing.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explain_names_the_rules_that_decide() {
+    let (code, out) = audit_cli(&[
+        "fixtures/audit/demo",
+        "--explain",
+        "shop/frontend shop/api 9000/TCP",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("explain_allowed", out);
+    let (code, out) = audit_cli(&[
+        "fixtures/audit/demo",
+        "--explain",
+        "shop/api shop/frontend http",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    insta::assert_snapshot!("explain_denied", out);
+    let (code, out) = audit_cli(&[
+        "fixtures/audit/demo",
+        "--explain",
+        "shop/api 203.0.113.7 443/TCP",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ipBlock 0.0.0.0/0"), "{out}");
+    let (code, _) = audit_cli(&["fixtures/audit/demo", "--explain", "shop/nope shop/api 80"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn suppression_moves_findings_aside_with_their_reason() {
+    let (_, out) = audit_cli(&[
+        "fixtures/audit/demo",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sup = doc["suppressed"].as_array().unwrap();
+    assert!(sup.iter().any(|s| s["code"] == "pod-not-isolated-egress"
+        && s["reason"].as_str().unwrap().contains("TICKET-42")));
+    assert!(!doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["message"].as_str().unwrap().contains("legacy/cron")));
+}
+
+/// One findings case: manifests and the exact findings (`code: message`, sorted).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingsCase {
+    about: String,
+    objects: String,
+    #[serde(default)]
+    errors: Vec<String>,
+    expect: Vec<String>,
+}
+
+#[test]
+fn findings_table() {
+    let dir = util::fixture("audit/findings");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 5);
+    let mut failures = Vec::new();
+    for p in &paths {
+        let case: FindingsCase = serde_saphyr::from_str(&std::fs::read_to_string(p).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let mut files = Files::new();
+        let (inv, mut diags) = audit::load_text(&mut files, "case.yaml", &case.objects);
+        let (analysis, more) = audit::analyze(&inv);
+        diags.extend(more);
+        let codes: Vec<String> = diags.iter().map(|d| d.code.as_str().to_string()).collect();
+        let mut got: Vec<String> = audit::findings::findings(&analysis)
+            .active
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        got.sort();
+        if codes != case.errors || got != case.expect {
+            failures.push(format!(
+                "{} ({}):\n  input errors {codes:?}, expected {:?}\n  got {got:#?}\n  expected {:#?}",
+                p.display(),
+                case.about,
+                case.errors,
+                case.expect
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Render a spec into a temporary directory; returns it.
+fn render_spec(spec: &std::path::Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = util::airguard()
+        .arg("render")
+        .arg("--spec")
+        .arg(spec)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn spec_findings(policies: &std::path::Path, spec: &std::path::Path) -> Vec<(String, String)> {
+    let out = util::airguard()
+        .arg("audit")
+        .arg(policies)
+        .arg("--spec")
+        .arg(spec)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn rendered_policies_allow_exactly_the_declared_flows() {
+    let mut specs: Vec<_> = std::fs::read_dir(util::fixture("specs/valid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    assert!(!specs.is_empty());
+    let mut failures = Vec::new();
+    for spec in &specs {
+        let dir = render_spec(spec);
+        let found = spec_findings(&dir.path().join("out/networkpolicies"), spec);
+        let bad: Vec<_> = found
+            .iter()
+            .filter(|(c, _)| {
+                c == "undeclared-flow" || c == "blocked-declared-flow" || c == "egress-without-dns"
+            })
+            .collect();
+        if !bad.is_empty() {
+            failures.push(format!("{}: {bad:#?}", spec.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn spec_intent_catches_extra_and_missing_flows() {
+    let spec = util::fixture("specs/valid/example.yaml");
+    let dir = render_spec(&spec);
+    let np = dir.path().join("out/networkpolicies");
+    // Replace Airflow's policies by a bare default deny: its declared calls become blocked.
+    std::fs::write(
+        np.join("airflow.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: airflow}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    .unwrap();
+    // Open Airbyte's ingress to everything: flows nobody declared appear.
+    std::fs::write(
+        np.join("extra.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: open, namespace: airbyte}\nspec: {podSelector: {}, ingress: [{}]}\n",
+    )
+    .unwrap();
+    let found = spec_findings(&np, &spec);
+    let has = |code: &str, part: &str| found.iter().any(|(c, m)| c == code && m.contains(part));
+    assert!(
+        has(
+            "blocked-declared-flow",
+            "`airflow/airflow-scheduler` -> `kube-system/dns`"
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        has("undeclared-flow", "-> `airbyte/airbyte-db`"),
+        "{found:#?}"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+    /// For random valid specs, the policies airguard renders allow, over the spec's own
+    /// inventory, exactly the declared flows (which include the always-on DNS and chart-internal
+    /// ones): no `undeclared-flow`, no `blocked-declared-flow`.
+    #[test]
+    fn rendered_policies_allow_exactly_the_declared_flows_for_random_specs(spec in crate::props::spec()) {
+        let text = serde_saphyr::to_string(&spec).unwrap();
+        let mut files = Files::new();
+        let (model, diags) = airguard::spec::from_str(&mut files, "spec.yaml", &text);
+        let model = model.unwrap_or_else(|| panic!("{diags:?}\n{text}"));
+        let artifacts = airguard::render::render(&model).unwrap();
+        let policies: String = artifacts
+            .iter()
+            .filter(|a| a.path.starts_with("networkpolicies/"))
+            .map(|a| format!("{}\n---\n", a.content))
+            .collect();
+        proptest::prop_assert!(!policies.is_empty());
+        let (mut inv, diags) = audit::load_text(&mut files, "policies.yaml", &policies);
+        proptest::prop_assert!(diags.is_empty(), "{:?}", diags);
+        let topo = airguard::topology::Topology::from_model(&model);
+        let spec_file = files.add("spec-intent", "");
+        audit::intent::add_endpoints(&mut inv, &topo, audit::inventory::Loc { file: spec_file, offset: 0 });
+        let (analysis, diags) = audit::analyze(&inv);
+        proptest::prop_assert!(diags.is_empty(), "{:?}", diags);
+        let found: Vec<String> = audit::intent::check(&analysis, &topo, spec_file, None)
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        proptest::prop_assert!(found.is_empty(), "{:#?}\n{}", found, text);
+    }
+}
