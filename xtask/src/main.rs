@@ -2,6 +2,7 @@
 //!
 //! Run as `cargo xtask <task>`. Generated files are committed; tests fail when they are stale.
 
+mod bench_audit;
 mod bench_conform;
 mod bench_mock;
 mod bench_netpol;
@@ -93,6 +94,7 @@ fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("mock") => bench_mock::run(&args[1..]),
         Some("render") => bench_render::run(&args[1..]),
+        Some("audit") => bench_audit::run(&args[1..]),
         Some("netpol") => bench_netpol::run(&args[1..]),
         Some("conform") => bench_conform::run(&args[1..]),
         _ => bail!("usage: cargo xtask bench <render|netpol|conform|audit|mock>"),
