@@ -18,7 +18,7 @@ use crate::topology::{FlowPort, Target, Topology};
 use std::collections::{BTreeMap, HashMap};
 
 /// The kind given to synthetic endpoints.
-pub const SPEC_KIND: &str = "SpecEndpoint";
+pub const SPEC_KIND: &str = "spec component";
 
 fn proto(p: crate::spec::raw::Protocol) -> Protocol {
     match p {

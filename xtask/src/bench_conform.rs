@@ -24,6 +24,7 @@ struct Settings {
     job: Duration,
     first_poll: Duration,
     poll_factor: f64,
+    in_process: bool,
 }
 
 fn parse(args: &[String]) -> Result<Settings> {
@@ -33,9 +34,14 @@ fn parse(args: &[String]) -> Result<Settings> {
         job: Duration::from_millis(500),
         first_poll: Duration::from_millis(100),
         poll_factor: 1.0,
+        in_process: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--in-process" {
+            s.in_process = true;
+            continue;
+        }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--connections" => s.connections = value.parse()?,
@@ -49,12 +55,89 @@ fn parse(args: &[String]) -> Result<Settings> {
     Ok(s)
 }
 
-/// Peak resident set size of this process, in bytes.
-fn vm_hwm() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// Peak resident set size of a process (`self` or a pid), in bytes.
+fn vm_hwm_of(proc: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{proc}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+fn vm_hwm() -> Option<u64> {
+    vm_hwm_of("self")
+}
+
+/// The mock under test: in process, or an `airguard mock serve` child.
+enum Mock {
+    InProcess(tokio::runtime::Runtime, mock::MockServer),
+    Process(std::process::Child, String, tempfile_path::TempFile),
+}
+
+mod tempfile_path {
+    /// A file removed on drop.
+    pub struct TempFile(pub std::path::PathBuf);
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+impl Mock {
+    fn base_url(&self) -> String {
+        match self {
+            Mock::InProcess(_, server) => server.base_url(),
+            Mock::Process(_, url, _) => url.clone(),
+        }
+    }
+}
+
+/// Start `airguard mock serve` (release build) on a free loopback port with `scenario_yaml`.
+fn spawn_mock(scenario_yaml: &str) -> Result<Mock> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf();
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--release", "--bin", "airguard"])
+        .current_dir(&root)
+        .status()?;
+    if !status.success() {
+        bail!("building airguard failed");
+    }
+    let file = tempfile_path::TempFile(
+        std::env::temp_dir().join(format!("airguard-bench-{}.yaml", std::process::id())),
+    );
+    std::fs::write(&file.0, scenario_yaml)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = std::process::Command::new(root.join("target/release/airguard"))
+        .args([
+            "mock",
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--scenario",
+        ])
+        .arg(&file.0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("starting airguard mock serve")?;
+    let url = format!("http://127.0.0.1:{port}");
+    // Wait until it answers (bounded).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("airguard mock serve did not start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(Mock::Process(child, url, file))
 }
 
 /// Run the benchmark and print its figures.
@@ -84,21 +167,34 @@ pub fn run(args: &[String]) -> Result<()> {
         token_ttl: Duration::from_secs(900),
         first_job_id: 1,
     };
-    // The mock gets its own runtime (one worker), as a separate server process would.
-    let mock_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let server = mock_rt
-        .block_on(mock::start(
-            "127.0.0.1:0".parse()?,
-            MockConfig {
-                scenario,
-                auth: MockAuth::default_client_credentials(),
-            },
-        ))
-        .context("starting the mock")?;
-    let base = format!("{}/api/public/v1", server.base_url());
+    let mock = if s.in_process {
+        // The mock gets its own runtime (one worker), as a separate server process would.
+        let mock_rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let server = mock_rt
+            .block_on(mock::start(
+                "127.0.0.1:0".parse()?,
+                MockConfig {
+                    scenario,
+                    auth: MockAuth::default_client_credentials(),
+                },
+            ))
+            .context("starting the mock")?;
+        Mock::InProcess(mock_rt, server)
+    } else {
+        let mut yaml = String::from("connections:\n");
+        for c in &scenario.connections {
+            yaml.push_str(&format!("  - {{id: {}, name: {}}}\n", c.id, c.name));
+        }
+        yaml.push_str(&format!(
+            "jobs: {{pending: 0s, duration: {}ms, records: 1000}}\n",
+            s.job.as_millis()
+        ));
+        spawn_mock(&yaml)?
+    };
+    let base = format!("{}/api/public/v1", mock.base_url());
     let creds = Credentials::ClientCredentials {
         client_id: mock::DEFAULT_CLIENT_ID.to_string().into(),
         client_secret: mock::DEFAULT_CLIENT_SECRET.to_string().into(),
@@ -147,8 +243,19 @@ pub fn run(args: &[String]) -> Result<()> {
     let started = Instant::now();
     let report = client_rt.block_on(runner::run(client.clone(), &connections, &pipelines, &cfg));
     let wall = started.elapsed();
-    let served = server.requests().len();
-    mock_rt.block_on(server.shutdown());
+    let (served, mock_peak) = match mock {
+        Mock::InProcess(rt, server) => {
+            let served = server.requests().len().to_string();
+            rt.block_on(server.shutdown());
+            (served, None)
+        }
+        Mock::Process(mut child, _, _file) => {
+            let peak = vm_hwm_of(&child.id().to_string());
+            let _ = child.kill();
+            let _ = child.wait();
+            ("?".to_string(), peak)
+        }
+    };
     if !report.passed() {
         bail!(
             "the benchmark run failed:\n{}",
@@ -160,12 +267,13 @@ pub fn run(args: &[String]) -> Result<()> {
     let ratio = wall.as_secs_f64() / ideal.as_secs_f64();
     let sent = client.requests_sent();
     println!(
-        "conform benchmark: {} connections, job {} ms, first poll {} ms, poll factor {}, --parallel {}",
+        "conform benchmark: {} connections, job {} ms, first poll {} ms, poll factor {}, --parallel {}, mock {}",
         s.connections,
         s.job.as_millis(),
         s.first_poll.as_millis(),
         s.poll_factor,
-        s.parallel
+        s.parallel,
+        if s.in_process { "in process" } else { "`airguard mock serve` process" }
     );
     println!(
         "  wall time      {:>8.3} s   ideal {:.3} s   ratio {:.3} (target <= 1.25) {}",
@@ -181,10 +289,21 @@ pub fn run(args: &[String]) -> Result<()> {
     match vm_hwm() {
         Some(b) => {
             let mb = b as f64 / (1024.0 * 1024.0);
+            let what = if s.in_process {
+                "client and mock"
+            } else {
+                "conformance client"
+            };
             println!(
-                "  peak memory    {mb:>8.1} MB (VmHWM, client and mock; target <= 100 MB) {}",
+                "  peak memory    {mb:>8.1} MB (VmHWM, {what}; target <= 100 MB) {}",
                 if mb <= 100.0 { "ok" } else { "MISSED" }
             );
+            if let Some(m) = mock_peak {
+                println!(
+                    "  mock process   {:>8.1} MB (VmHWM)",
+                    m as f64 / (1024.0 * 1024.0)
+                );
+            }
         }
         None => println!("  peak memory    unavailable (no /proc/self/status)"),
     }

@@ -74,7 +74,7 @@ pub fn render(r: &Report<'_>) -> String {
                 "name": c.as_str(),
                 "shortDescription": { "text": describe(*c) },
                 "fullDescription": { "text": describe(*c) },
-                "helpUri": format!("https://github.com/airguard/airguard/blob/main/docs/diagnostics.md#{}", c.as_str()),
+                "help": { "text": format!("See docs/diagnostics.md, section `{}`, in the airguard sources.", c.as_str()) },
                 "defaultConfiguration": { "level": level(c.default_severity()) }
             })
         })
@@ -98,7 +98,6 @@ pub fn render(r: &Report<'_>) -> String {
             "tool": {
                 "driver": {
                     "name": "airguard",
-                    "informationUri": "https://github.com/airguard/airguard",
                     "version": env!("CARGO_PKG_VERSION"),
                     "rules": rules
                 }
