@@ -3,6 +3,9 @@
 //! For the source's egress and the destination's ingress it names every policy that isolates the
 //! endpoint in that direction, and for each of their rules whether its peers and ports match the
 //! flow. A side with no isolating policy is open. The flow is allowed when both sides allow it.
+//! A rule that does not match says why, per peer and per port entry (outside the cidr, carved out
+//! by a named `except`, namespace or pod labels not selected, port outside the range, protocol
+//! mismatch, named port not resolving on the destination): never just "not selected".
 //! Endpoints are `namespace/name`; an external end is an IP address. This module does no IO.
 
 use super::engine::{Analysis, Class};
