@@ -1014,6 +1014,7 @@ pub(crate) mod tests {
                 airbyte_client_secret: None,
                 airbyte_token: None,
                 postgres_password: None,
+                postgres_user: None,
                 minio_user: None,
                 minio_password: None,
             },

@@ -148,7 +148,7 @@ prop_compose! {
                 creation_policy: CreationPolicy::Owner,
                 deletion_policy: DeletionPolicy::Retain,
                 airbyte: Some(AirbyteCredentials { client_id: Some("platform/airbyte#client_id".into()), client_secret: Some("platform/airbyte#client_secret".into()), token: None }),
-                postgres: Some(PasswordRef { password: "platform/db#password".into() }),
+                postgres: Some(PasswordRef { password: "platform/db#password".into(), user: Some("platform/db#user".into()) }),
                 minio: Some(MinioCredentials { user: None, password: "platform/minio#password".into() }),
             },
             connections,

@@ -407,6 +407,7 @@ fn output_holds_references_only() {
             "SEED-CSECRET#SEED-P2",
         )
         .replace("analytics/airbyte-db#password", "SEED-DB#SEED-P3")
+        .replace("analytics/airbyte-db#username", "SEED-DBU#SEED-P6")
         .replace("analytics/airbyte-minio#root_user", "SEED-MU#SEED-P4")
         .replace("analytics/airbyte-minio#root_password", "SEED-MP#SEED-P5");
     let mut checked = 0;
@@ -418,6 +419,7 @@ fn output_holds_references_only() {
             &s.airbyte_client_secret,
             &s.airbyte_token,
             &s.postgres_password,
+            &s.postgres_user,
             &s.minio_user,
             &s.minio_password,
         ]
@@ -460,7 +462,7 @@ fn output_holds_references_only() {
                 );
             }
             for n in [
-                "CID", "CSECRET", "DB", "MU", "MP", "P1", "P2", "P3", "P4", "P5",
+                "CID", "CSECRET", "DB", "DBU", "MU", "MP", "P1", "P2", "P3", "P4", "P5", "P6",
             ] {
                 assert!(
                     out.contains(&format!("SEED-{n}\n")),

@@ -27,11 +27,30 @@ pub const AIRFLOW_SECRET_NAME: &str = "airguard-airbyte-api";
 
 /// The Secret for the Airbyte instance-admin application (API client id and secret).
 ///
-/// Both chart lines read it: V2 `templates/config/_auth.tpl` (`global.auth.managedSecretName`,
-/// default `airbyte-auth-secrets`, keys `instance-admin-client-id`, `instance-admin-client-secret`,
-/// `instance-admin-password`); V1-era installs use the same name and keys (abctl
-/// `internal/cmd/local/credentials`, constants `airbyteAuthSecretName`, `secretClientID`).
+/// Both chart lines read it in the community edition: V2 `templates/config/_auth.tpl`
+/// (`global.auth.managedSecretName`, default `airbyte-auth-secrets`, keys
+/// `instance-admin-client-id`, `instance-admin-client-secret`, `instance-admin-password`); V1
+/// `charts/airbyte-server/templates/deployment.yaml` (edition `community` with
+/// `global.auth.enabled`: `AB_INSTANCE_ADMIN_PASSWORD`/`_CLIENT_ID`/`_CLIENT_SECRET` from
+/// `global.auth.secretName`, default `airbyte-auth-secrets`, keys
+/// `global.auth.instanceAdmin.{password,clientId,clientSecret}SecretKey` with the same defaults).
+/// V1's `global.auth.instanceAdmin.secretName` (default `airbyte-config-secrets`, keys
+/// `instance-admin-email`/`instance-admin-password`) is read only by the pro/enterprise editions
+/// (`charts/airbyte/templates/_enterprise.tpl`, `INITIAL_USER_EMAIL`/`INITIAL_USER_PASSWORD`).
+///
+/// Airbyte creates this Secret on install and keeps keys of its own in it
+/// (`jwt-signature-secret`, `dataplane-client-*`), so its ExternalSecret always merges
+/// ([`AUTH_CREATION_POLICY`], [`AUTH_DELETION_POLICY`]).
 pub const AIRBYTE_AUTH_SECRET_NAME: &str = "airbyte-auth-secrets";
+
+/// Creation policy of the `airbyte-auth-secrets` ExternalSecret, whatever
+/// `secrets.creation-policy` says: `Owner` would drop Airbyte's own keys on every refresh. The
+/// spec field has a serde default, so an explicit `owner` cannot be told from an omitted one.
+pub const AUTH_CREATION_POLICY: CreationPolicy = CreationPolicy::Merge;
+
+/// Deletion policy of the `airbyte-auth-secrets` ExternalSecret (ESO forbids `Delete` with
+/// `Merge`; `Retain` leaves Airbyte's Secret alone when the remote keys go).
+pub const AUTH_DELETION_POLICY: DeletionPolicy = DeletionPolicy::Retain;
 
 /// The Secret for Airbyte's database and MinIO credentials. The name is the one Airbyte's docs
 /// recommend ("Preconfiguring Kubernetes Secrets", docs.airbyte.com/deploying-airbyte/creating-secrets);
@@ -45,8 +64,14 @@ pub const AIRBYTE_CONFIG_SECRET_NAME: &str = "airbyte-config-secrets";
 /// Keys the Airbyte chart profile expects in its credential Secrets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChartKeys {
+    /// Database user (`global.database.userSecretKey` default `DATABASE_USER`; both lines).
+    pub database_user: &'static str,
     /// Database password (`global.database.passwordSecretKey` default; both lines).
     pub database_password: &'static str,
+    /// Read-replica user and password keys that chart V2 (2.1+) also reads from the database
+    /// Secret (`_database.tpl` `CONFIG_DATABASE_REPLICA_USER`/`_PASSWORD`; the chart's default
+    /// values are the primary user and password); none for V1.
+    pub database_replica: Option<(&'static str, &'static str)>,
     /// MinIO access key id (V1 `_storage.tpl` `airbyte.storage.minio.envs` default
     /// `MINIO_ACCESS_KEY_ID`; V2 `_storage.tpl` `global.storage.minio.accessKeyIdSecretKey`
     /// default `AWS_ACCESS_KEY_ID`, also read by V2 `_minio.tpl` as `MINIO_ROOT_USER`).
@@ -69,8 +94,17 @@ impl ChartKeys {
             ChartProfile::V1 => ("MINIO_ACCESS_KEY_ID", "MINIO_SECRET_ACCESS_KEY"),
             ChartProfile::V2 => ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
         };
+        let replica = match chart {
+            ChartProfile::V1 => None,
+            ChartProfile::V2 => Some((
+                "CONFIG_DATABASE_REPLICA_USER",
+                "CONFIG_DATABASE_REPLICA_PASSWORD",
+            )),
+        };
         Self {
+            database_user: "DATABASE_USER",
             database_password: "DATABASE_PASSWORD",
+            database_replica: replica,
             minio_access_key_id: id,
             minio_secret_access_key: secret,
             client_id: "instance-admin-client-id",
@@ -634,14 +668,10 @@ fn airbyte_side(model: &Model) -> Vec<ExternalSecretCtx> {
         model,
         AIRBYTE_AUTH_SECRET_NAME,
         ns,
-        vec![
-            "Airbyte instance-admin application credentials, in the Secret and keys the chart reads".into(),
-            "(global.auth.managedSecretName, default airbyte-auth-secrets). Create it before installing".into(),
-            "Airbyte, or Airbyte generates its own credentials. Airbyte also keeps keys of its own".into(),
-            "there (dataplane-client-*, jwt-signature-secret); creationPolicy Owner replaces the whole".into(),
-            "Secret, so use secrets.creation-policy: merge when Airbyte created it first.".into(),
-        ],
+        auth_comment(model.airbyte.chart),
     );
+    auth.creation_policy = creation_str(AUTH_CREATION_POLICY);
+    auth.deletion_policy = deletion_str(AUTH_DELETION_POLICY);
     match model.airbyte.api.auth {
         AuthKind::ClientCredentials => {
             if let (Some(id), Some(secret)) = (&s.airbyte_client_id, &s.airbyte_client_secret) {
@@ -664,15 +694,25 @@ fn airbyte_side(model: &Model) -> Vec<ExternalSecretCtx> {
         model,
         AIRBYTE_CONFIG_SECRET_NAME,
         ns,
-        vec![
-            format!("Airbyte database and MinIO credentials, keyed for chart {}.", chart_name(model.airbyte.chart)),
-            format!(
-                "Point the chart at it: global.database.secretName and global.storage.secretName = {AIRBYTE_CONFIG_SECRET_NAME}."
-            ),
-        ],
+        config_comment(
+            model.airbyte.chart,
+            s.postgres_password.is_some(),
+            s.postgres_user.is_some(),
+        ),
     );
+    if let Some(u) = &s.postgres_user {
+        config.data.push(data(keys.database_user, u));
+    }
     if let Some(p) = &s.postgres_password {
         config.data.push(data(keys.database_password, p));
+    }
+    if let Some((ru, rp)) = keys.database_replica {
+        if let Some(u) = &s.postgres_user {
+            config.data.push(data(ru, u));
+        }
+        if let Some(p) = &s.postgres_password {
+            config.data.push(data(rp, p));
+        }
     }
     if let Some(u) = &s.minio_user {
         config.data.push(data(keys.minio_access_key_id, u));
@@ -690,6 +730,83 @@ fn airbyte_side(model: &Model) -> Vec<ExternalSecretCtx> {
         out.push(config);
     }
     out
+}
+
+/// Comment lines above the `airbyte-auth-secrets` ExternalSecret, naming the chart's values keys.
+fn auth_comment(chart: ChartProfile) -> Vec<String> {
+    let mut c =
+        vec!["Airbyte instance-admin credentials, in the Secret and keys the chart reads".into()];
+    match chart {
+        ChartProfile::V1 => {
+            c.push(
+                "(chart V1, community edition with global.auth.enabled: global.auth.secretName,"
+                    .into(),
+            );
+            c.push(
+                "default airbyte-auth-secrets; keys global.auth.instanceAdmin.passwordSecretKey,"
+                    .into(),
+            );
+            c.push(
+                "clientIdSecretKey, clientSecretSecretKey). The pro/enterprise editions read"
+                    .into(),
+            );
+            c.push("instance-admin-email and instance-admin-password from global.auth.instanceAdmin.secretName".into());
+            c.push("(default airbyte-config-secrets) instead; the spec has no email field, so airguard".into());
+            c.push("renders neither.".into());
+        }
+        ChartProfile::V2 => {
+            c.push(
+                "(chart V2: global.auth.managedSecretName, default airbyte-auth-secrets).".into(),
+            );
+        }
+    }
+    c.push("Airbyte creates this Secret on install and keeps keys of its own in it".into());
+    c.push("(jwt-signature-secret, dataplane-client-*), so this ExternalSecret always uses".into());
+    c.push(
+        "creationPolicy Merge and deletionPolicy Retain, whatever secrets.creation-policy says"
+            .into(),
+    );
+    c.push(
+        "(owner, the default, cannot be told from an explicit owner). Merge writes only the keys"
+            .into(),
+    );
+    c.push(
+        "below and waits until Airbyte has created the Secret; restart the server afterwards."
+            .into(),
+    );
+    c
+}
+
+/// Comment lines above the `airbyte-config-secrets` ExternalSecret.
+fn config_comment(chart: ChartProfile, password: bool, user: bool) -> Vec<String> {
+    let mut c = vec![
+        format!("Airbyte database and MinIO credentials, keyed for chart {}.", chart_name(chart)),
+        format!(
+            "Point the chart at it: global.database.secretName and global.storage.secretName = {AIRBYTE_CONFIG_SECRET_NAME}."
+        ),
+    ];
+    match chart {
+        ChartProfile::V1 => {
+            c.push(
+                "Chart V1 reads DATABASE_PASSWORD (global.database.passwordSecretKey) from it, and"
+                    .into(),
+            );
+            c.push("DATABASE_USER only with global.database.userSecretKey: DATABASE_USER set (otherwise".into());
+            c.push("the user comes from global.database.user).".into());
+        }
+        ChartProfile::V2 => {
+            c.push("Chart V2 reads DATABASE_USER and DATABASE_PASSWORD (global.database.userSecretKey,".into());
+            c.push(
+                "passwordSecretKey) and, from 2.1, CONFIG_DATABASE_REPLICA_USER/_PASSWORD from it."
+                    .into(),
+            );
+            if password && !user {
+                c.push("secrets.postgres.user is not set: add it, or this Secret lacks DATABASE_USER and the".into());
+                c.push("Airbyte pods do not start.".into());
+            }
+        }
+    }
+    c
 }
 
 /// `(template key, env var)` pairs of the Airflow-side Secret, by auth kind.
@@ -1324,6 +1441,87 @@ mod tests {
         assert!(typed::check_file(&no_ns, &m)
             .unwrap_err()
             .contains("no namespace"));
+    }
+
+    /// The ExternalSecret document for `name` in `secrets/<ns>.yaml`.
+    fn es_doc(m: &Model, ns: &str, name: &str) -> String {
+        let a = render(m).unwrap();
+        let file = a
+            .iter()
+            .find(|a| a.path == format!("secrets/{ns}.yaml"))
+            .unwrap();
+        typed::documents(&file.content)
+            .into_iter()
+            .find(|d| {
+                d.contains(&format!("  name: {name}\n")) && d.contains("kind: ExternalSecret")
+            })
+            .unwrap_or_else(|| panic!("no ExternalSecret {name}"))
+    }
+
+    #[test]
+    fn auth_secret_always_merges_and_retains() {
+        let mut m = starter();
+        for (c, d) in [
+            (CreationPolicy::Owner, DeletionPolicy::Delete),
+            (CreationPolicy::Orphan, DeletionPolicy::Retain),
+            (CreationPolicy::Owner, DeletionPolicy::Merge),
+        ] {
+            m.secrets.creation_policy = c;
+            m.secrets.deletion_policy = d;
+            let ns = m.airbyte.namespace.clone();
+            let auth = es_doc(&m, &ns, AIRBYTE_AUTH_SECRET_NAME);
+            assert!(auth.contains("creationPolicy: Merge\n"), "{auth}");
+            assert!(auth.contains("deletionPolicy: Retain\n"), "{auth}");
+            let config = es_doc(&m, &ns, AIRBYTE_CONFIG_SECRET_NAME);
+            assert!(config.contains(&format!("creationPolicy: {}\n", creation_str(c))));
+            assert!(config.contains(&format!("deletionPolicy: {}\n", deletion_str(d))));
+        }
+    }
+
+    #[test]
+    fn auth_comment_names_the_values_key_of_the_chart_line() {
+        let mut m = starter();
+        let ns = m.airbyte.namespace.clone();
+        m.airbyte.chart = ChartProfile::V1;
+        let v1 = es_doc(&m, &ns, AIRBYTE_AUTH_SECRET_NAME);
+        assert!(v1.contains("global.auth.secretName"));
+        assert!(v1.contains("global.auth.instanceAdmin.secretName"));
+        assert!(!v1.contains("managedSecretName"));
+        m.airbyte.chart = ChartProfile::V2;
+        let v2 = es_doc(&m, &ns, AIRBYTE_AUTH_SECRET_NAME);
+        assert!(v2.contains("global.auth.managedSecretName"));
+        assert!(!v2.contains("global.auth.secretName"));
+    }
+
+    #[test]
+    fn database_keys_follow_the_chart_line() {
+        let mut m = starter();
+        let ns = m.airbyte.namespace.clone();
+        assert!(
+            m.secrets.postgres_user.is_some(),
+            "the starter sets secrets.postgres.user"
+        );
+        m.airbyte.chart = ChartProfile::V2;
+        let v2 = es_doc(&m, &ns, AIRBYTE_CONFIG_SECRET_NAME);
+        for k in [
+            "DATABASE_USER",
+            "DATABASE_PASSWORD",
+            "CONFIG_DATABASE_REPLICA_USER",
+            "CONFIG_DATABASE_REPLICA_PASSWORD",
+        ] {
+            assert!(v2.contains(&format!("- secretKey: {k}\n")), "{k}: {v2}");
+        }
+        assert!(!v2.contains("secrets.postgres.user is not set"));
+        m.airbyte.chart = ChartProfile::V1;
+        let v1 = es_doc(&m, &ns, AIRBYTE_CONFIG_SECRET_NAME);
+        assert!(v1.contains("- secretKey: DATABASE_USER\n"));
+        assert!(v1.contains("global.database.userSecretKey"));
+        assert!(!v1.contains("CONFIG_DATABASE_REPLICA"));
+        m.airbyte.chart = ChartProfile::V2;
+        m.secrets.postgres_user = None;
+        let no_user = es_doc(&m, &ns, AIRBYTE_CONFIG_SECRET_NAME);
+        assert!(!no_user.contains("- secretKey: DATABASE_USER\n"));
+        assert!(no_user.contains("secrets.postgres.user is not set"));
     }
 
     #[test]

@@ -229,6 +229,8 @@ pub struct Secrets {
     pub airbyte_token: Option<RemoteRef>,
     /// PostgreSQL password.
     pub postgres_password: Option<RemoteRef>,
+    /// PostgreSQL user.
+    pub postgres_user: Option<RemoteRef>,
     /// MinIO user.
     pub minio_user: Option<RemoteRef>,
     /// MinIO password.

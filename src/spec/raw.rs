@@ -363,7 +363,9 @@ pub struct Secrets {
     /// When ESO refreshes: `periodic` (default), `created-once` or `on-change`.
     #[serde(default)]
     pub refresh_policy: RefreshPolicy,
-    /// What ESO does with the target Secret it creates.
+    /// What ESO does with the target Secret it creates. Not applied to `airbyte-auth-secrets`,
+    /// which Airbyte creates and fills with keys of its own: that one always uses `merge` with
+    /// deletion policy `retain`.
     #[serde(default)]
     pub creation_policy: CreationPolicy,
     /// What ESO does with the target Secret when the remote secret is gone.
@@ -372,7 +374,7 @@ pub struct Secrets {
     /// Airbyte API client credentials (or basic/bearer credentials, per `airbyte.api.auth`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub airbyte: Option<AirbyteCredentials>,
-    /// Password of Airbyte's PostgreSQL database.
+    /// Password (and optionally user) of Airbyte's PostgreSQL database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postgres: Option<PasswordRef>,
     /// Credentials of Airbyte's MinIO.
@@ -730,6 +732,11 @@ pub struct AirbyteCredentials {
 pub struct PasswordRef {
     /// Remote key of the password.
     pub password: RemoteKey,
+    /// Remote key of the user name (`path#property`, optional). Chart V2 reads `DATABASE_USER`
+    /// from the Secret named by `global.database.secretName`, so set it there; chart V1 reads it
+    /// only when `global.database.userSecretKey` is set, otherwise from `global.database.user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<RemoteKey>,
 }
 
 /// MinIO credentials in the secret provider.

@@ -881,6 +881,11 @@ impl Cx<'_> {
             .postgres
             .as_ref()
             .map(|p| self.remote("/secrets/postgres/password", &p.password));
+        let postgres_user = s
+            .postgres
+            .as_ref()
+            .and_then(|p| p.user.as_ref())
+            .map(|u| self.remote("/secrets/postgres/user", u));
         let minio_user = s
             .minio
             .as_ref()
@@ -905,6 +910,7 @@ impl Cx<'_> {
             airbyte_client_secret: client_secret,
             airbyte_token: token,
             postgres_password,
+            postgres_user,
             minio_user,
             minio_password,
         }
