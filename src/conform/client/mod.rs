@@ -188,6 +188,11 @@ impl Client {
         &self.base_url
     }
 
+    /// Timeout of one HTTP request; `None` when requests are unbounded.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.request_timeout
+    }
+
     /// HTTP requests sent so far (token requests and retries included).
     pub fn requests_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
