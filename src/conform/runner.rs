@@ -391,7 +391,8 @@ impl<'a> PipelineRun<'a> {
             }
             Ok(Triggered::Recovered(job)) => {
                 let msg = format!(
-                    "the trigger's response was lost; attached to running job {}",
+                    "the trigger's response was lost; attached to {} job {}",
+                    recovered_state(&job),
                     job.id
                 );
                 self.finish(case, Outcome::Passed, msg, Some(&job));
@@ -485,8 +486,10 @@ impl<'a> PipelineRun<'a> {
             }
             Ok(Triggered::Recovered(job)) => {
                 let msg = format!(
-                    "the trigger's response was lost; attached to running {} job {}",
-                    job.kind, job.id
+                    "the trigger's response was lost; attached to {} {} job {}",
+                    recovered_state(&job),
+                    job.kind,
+                    job.id
                 );
                 self.finish(case, Outcome::Passed, msg, Some(&job));
                 job
@@ -769,6 +772,15 @@ impl<'a> PipelineRun<'a> {
             Err(e) => msg.push_str(&format!("; could not check for a replacement job: {e}")),
         }
         msg
+    }
+}
+
+/// How a recovered job is described: `running` while it runs, else its status (`succeeded`).
+fn recovered_state(j: &Job) -> String {
+    if j.status.is_terminal() {
+        j.status.to_string()
+    } else {
+        "running".to_string()
     }
 }
 
