@@ -149,6 +149,8 @@ mod port {
     pub const WORKER_HEARTBEAT: u16 = 9000;
     pub const LAUNCHER_HEARTBEAT: u16 = 8016;
     pub const MANAGEMENT: u16 = 8085;
+    /// manifest-server and connector-builder-server containers (both Services DNAT to 8080).
+    pub const BUILDER: u16 = 8080;
     pub const AF_API: u16 = 8080;
     pub const AF_WORKER_LOGS: u16 = 8793;
     pub const AF_TRIGGERER_LOGS: u16 = 8794;
@@ -389,7 +391,11 @@ fn airbyte(model: &Model, b: &mut Builder) {
             }
             ChartProfile::V2 => {
                 let mut ports = ports.to_vec();
-                if name != "bootloader" {
+                // The facts list no management port for the two builder backends.
+                if !matches!(
+                    name,
+                    "bootloader" | "manifest-server" | "connector-builder-server"
+                ) {
                     ports.push(("management", port::MANAGEMENT, tcp));
                 }
                 b.endpoint(
@@ -423,6 +429,12 @@ fn airbyte(model: &Model, b: &mut Builder) {
     component(b, "temporal", &[("temporal", port::TEMPORAL, tcp)]);
     component(b, "cron", &[]);
     component(b, "bootloader", &[]);
+    // The connector builder backend the server calls: which one the chart deploys depends on
+    // the chart line and version.
+    let builder = builder_backend(ab.chart, ab.chart_version.as_deref());
+    component(b, builder.component, &[("http", port::BUILDER, tcp)]);
+    let e = b.endpoints.last_mut().expect("an endpoint was added");
+    e.origin = format!("{chart}: {} pods ({})", builder.component, builder.why);
     // The internal DB and MinIO are root templates of both chart lines.
     let db_name = format!("{rel}-db");
     b.endpoint(
@@ -496,6 +508,29 @@ fn airbyte(model: &Model, b: &mut Builder) {
     if ab.ui == UiComponent::Webapp {
         chart_flow(b, "webapp", "server", &server);
     }
+    let builder_port = [FlowPort::tcp(port::BUILDER)];
+    let to_builder = format!("airbyte-{}", builder.component);
+    b.link(
+        "airbyte-server",
+        &to_builder,
+        &builder_port,
+        &format!(
+            "{chart}: server -> {} ({}; {})",
+            builder.component, builder.env, builder.why
+        ),
+    );
+    if ab.ui == UiComponent::Webapp {
+        // The V1 (below 1.7) webapp's nginx also proxies the connector builder.
+        b.link(
+            "airbyte-webapp",
+            &to_builder,
+            &builder_port,
+            &format!(
+                "{chart}: webapp -> {} (nginx; {})",
+                builder.component, builder.why
+            ),
+        );
+    }
     chart_flow(b, "job-pod", "workload-api-server", &wl_api);
     chart_flow(b, "job-pod", "server", &server);
     chart_flow(b, "job-pod", "minio", &minio);
@@ -525,6 +560,65 @@ fn airbyte(model: &Model, b: &mut Builder) {
         "kubernetes-api",
         &named(&ab.kubernetes_api, "kubernetes-api"),
     );
+}
+
+/// The connector builder backend the Airbyte server calls (`research/airbyte-facts.md` §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BuilderBackend {
+    /// Component name (also the V1 subchart and the V2 `airbyte:` label value).
+    component: &'static str,
+    /// The server env var that names it.
+    env: &'static str,
+    /// Which chart fact (and version assumption) decides it.
+    why: &'static str,
+}
+
+/// Which builder backend a chart line and version deploy: V1 (every version) and V2 2.0.x the
+/// connector-builder-server, V2 from 2.1 the manifest-server (connector-builder-server is 2.0.x
+/// only; manifest-server is enabled by default in 2.2.0). Without a version the newest of the
+/// line is assumed. The version was validated (`MAJOR.MINOR[...]`); an unparsable one is
+/// treated like a missing one.
+fn builder_backend(chart: ChartProfile, version: Option<&str>) -> BuilderBackend {
+    const CBS: &str = "connector-builder-server";
+    const CBS_ENV: &str = "CONNECTOR_BUILDER_SERVER_API_HOST";
+    let parsed = version.and_then(|v| {
+        let mut parts = v.trim_start_matches('v').split('.');
+        let major: u64 = parts.next()?.parse().ok()?;
+        let minor: u64 = parts.next()?.parse().ok()?;
+        Some((major, minor))
+    });
+    match (chart, parsed) {
+        (ChartProfile::V1, Some(_)) => BuilderBackend {
+            component: CBS,
+            env: CBS_ENV,
+            why: "every v1 chart version",
+        },
+        (ChartProfile::V1, None) => BuilderBackend {
+            component: CBS,
+            env: CBS_ENV,
+            why: "no chart-version: assuming the newest v1 chart, which has it",
+        },
+        (ChartProfile::V2, Some(v)) if v < (2, 1) => BuilderBackend {
+            component: CBS,
+            env: CBS_ENV,
+            why: "v2 chart 2.0.x; removed by 2.2.0",
+        },
+        (ChartProfile::V2, Some(v)) if v < (2, 2) => BuilderBackend {
+            component: "manifest-server",
+            env: "MANIFEST_SERVER_API_HOST",
+            why: "v2 chart 2.1.x: connector-builder-server is 2.0.x only",
+        },
+        (ChartProfile::V2, Some(_)) => BuilderBackend {
+            component: "manifest-server",
+            env: "MANIFEST_SERVER_API_HOST",
+            why: "v2 chart 2.2.0+, enabled by default",
+        },
+        (ChartProfile::V2, None) => BuilderBackend {
+            component: "manifest-server",
+            env: "MANIFEST_SERVER_API_HOST",
+            why: "no chart-version: assuming the newest v2 chart, 2.2.0+, where it is enabled by default",
+        },
+    }
 }
 
 /// The Kubernetes API rule always gets one fixed name, whatever the model calls it.
@@ -1170,6 +1264,108 @@ pub(crate) mod tests {
         assert!(!server.labels.contains_key("app.kubernetes.io/name"));
         assert!(api.selected_by(&sel(&[])));
         assert!(!api.selected_by(&sel(&[("component", "worker")])));
+    }
+
+    #[test]
+    fn the_builder_backend_follows_chart_line_and_version() {
+        const MS: &str = "airbyte-manifest-server";
+        const CBS: &str = "airbyte-connector-builder-server";
+        // (chart, version, expected backend endpoint, fact the origin names)
+        let cases = [
+            (ChartProfile::V2, Some("2.0.19"), CBS, "2.0.x"),
+            (ChartProfile::V2, Some("2.0.0"), CBS, "2.0.x"),
+            (ChartProfile::V2, Some("2.1.3"), MS, "2.0.x only"),
+            (ChartProfile::V2, Some("2.2.0"), MS, "2.2.0+"),
+            (ChartProfile::V2, Some("3.0.1"), MS, "2.2.0+"),
+            (
+                ChartProfile::V2,
+                None,
+                MS,
+                "no chart-version: assuming the newest v2",
+            ),
+            (ChartProfile::V1, Some("1.8.5"), CBS, "every v1"),
+            (ChartProfile::V1, Some("1.5.0"), CBS, "every v1"),
+            (
+                ChartProfile::V1,
+                None,
+                CBS,
+                "no chart-version: assuming the newest v1",
+            ),
+        ];
+        for (chart, version, backend, fact) in cases {
+            let mut m = example_model();
+            m.airbyte.chart = chart;
+            m.airbyte.chart_version = version.map(str::to_string);
+            let t = Topology::from_model(&m);
+            let other = if backend == MS { CBS } else { MS };
+            let case = format!("{chart:?} {version:?}");
+            let e = t
+                .endpoint(backend)
+                .unwrap_or_else(|| panic!("{case}: no {backend}"));
+            assert!(t.endpoint(other).is_none(), "{case}: {other} too");
+            assert_eq!(e.port("http").map(|p| p.port), Some(8080), "{case}");
+            assert!(e.port("management").is_none(), "{case}");
+            assert!(e.origin.contains(fact), "{case}: {}", e.origin);
+            let f = flow(&t, &format!("airbyte-server.{backend}"))
+                .unwrap_or_else(|| panic!("{case}: server does not reach {backend}"));
+            assert_eq!(f.ports, vec![FlowPort::tcp(8080)], "{case}");
+            let env = if backend == MS {
+                "MANIFEST_SERVER_API_HOST"
+            } else {
+                "CONNECTOR_BUILDER_SERVER_API_HOST"
+            };
+            assert!(
+                f.origin.contains(env) && f.origin.contains(fact),
+                "{case}: {}",
+                f.origin
+            );
+            // Only the server (and the old webapp) calls it; it opens no connections itself.
+            let callers: Vec<&str> = t.flows_to(backend).map(|f| f.from.as_str()).collect();
+            assert_eq!(callers, ["airbyte-server"], "{case}");
+            assert_eq!(t.flows_from(backend).count(), 0, "{case}");
+        }
+    }
+
+    #[test]
+    fn builder_backend_labels_follow_the_chart_line() {
+        let mut m = example_model();
+        m.airbyte.chart_version = Some("2.2.0".into());
+        let t = Topology::from_model(&m);
+        assert_eq!(
+            labels(&t, "airbyte-manifest-server"),
+            pairs(&[
+                ("airbyte", "manifest-server"),
+                ("app.kubernetes.io/instance", "airbyte")
+            ])
+        );
+        let mut m = example_model();
+        m.airbyte.chart = ChartProfile::V1;
+        m.airbyte.chart_version = Some("1.8.5".into());
+        let t = Topology::from_model(&m);
+        assert_eq!(
+            labels(&t, "airbyte-connector-builder-server"),
+            pairs(&[
+                ("app.kubernetes.io/instance", "airbyte"),
+                ("app.kubernetes.io/name", "connector-builder-server")
+            ])
+        );
+    }
+
+    #[test]
+    fn old_v1_webapp_proxies_the_connector_builder() {
+        let mut m = example_model();
+        m.airbyte.chart = ChartProfile::V1;
+        m.airbyte.chart_version = Some("1.5.0".into());
+        m.airbyte.ui = UiComponent::Webapp;
+        let t = Topology::from_model(&m);
+        let f = flow(&t, "airbyte-webapp.airbyte-connector-builder-server")
+            .expect("the webapp nginx proxies the builder");
+        assert_eq!(f.ports, vec![FlowPort::tcp(8080)]);
+        m.airbyte.chart_version = Some("1.8.5".into());
+        m.airbyte.ui = UiComponent::Server;
+        let t = Topology::from_model(&m);
+        assert!(t.endpoint("airbyte-webapp").is_none());
+        assert!(flow(&t, "airbyte-server.airbyte-connector-builder-server").is_some());
     }
 
     #[test]

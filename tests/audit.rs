@@ -265,6 +265,88 @@ fn explain_names_the_rules_that_decide() {
     assert_eq!(code, 2);
 }
 
+/// `--explain` names the specific reason of each non-matching rule (`fixtures/audit/explain`):
+/// (snapshot, query, exit code, a phrase the report must contain).
+const EXPLAIN_REASONS: &[(&str, &str, i32, &str)] = &[
+    (
+        "explain_except_ingress",
+        "192.168.1.5 a/srv 80/TCP",
+        1,
+        "does not match: 192.168.1.5 is excluded by except 192.168.1.0/24",
+    ),
+    (
+        "explain_except_egress",
+        "a/srv 10.1.2.3 443/TCP",
+        1,
+        "does not match: 10.1.2.3 is excluded by except 10.1.0.0/16",
+    ),
+    (
+        "explain_except_ipv6",
+        "a/srv fd00:1::5 53/UDP",
+        1,
+        "does not match: fd00:1::5 is excluded by except fd00:1::/32",
+    ),
+    (
+        "explain_outside_cidr",
+        "a/srv 172.16.0.1 443",
+        1,
+        "does not match: 172.16.0.1 is outside 10.0.0.0/8",
+    ),
+    (
+        "explain_end_port_and_namespace",
+        "b/client a/srv 8011/TCP",
+        1,
+        "namespace b (labels kubernetes.io/metadata.name=b,team=b) does not match \
+         namespaceSelector team=a; port 8011 is outside TCP 8000-8010",
+    ),
+    (
+        "explain_protocol_mismatch",
+        "b/client a/srv 80/UDP",
+        1,
+        "TCP 80 is TCP, the flow is UDP",
+    ),
+    (
+        "explain_named_port_unresolved",
+        "a/job a/srv 80/TCP",
+        1,
+        "named port web/TCP does not resolve on a/srv (no container port named web)",
+    ),
+    (
+        "explain_named_port_other_protocol",
+        "a/job a/srv 53/UDP",
+        1,
+        "named port http/UDP does not resolve on a/srv (http is TCP there)",
+    ),
+    (
+        "explain_named_port_external",
+        "a/job 203.0.113.9 443",
+        1,
+        "named port https/TCP never matches an external address (203.0.113.9)",
+    ),
+    (
+        "explain_except_allows_the_rest",
+        "192.168.3.5 a/srv 80/TCP",
+        0,
+        "from: ipBlock 192.168.0.0/16 except [192.168.1.0/24, 192.168.2.0/24]; ports: TCP 80; \
+         ALLOWS the flow",
+    ),
+];
+
+#[test]
+fn explain_names_the_specific_reason_of_each_denial() {
+    for (snap, query, want, phrase) in EXPLAIN_REASONS {
+        let (code, out) = audit_cli(&["fixtures/audit/explain", "--explain", query]);
+        assert_eq!(code, *want, "{query}: {out}");
+        assert!(
+            out.contains(phrase),
+            "{query}: missing `{phrase}` in\n{out}"
+        );
+        assert!(!out.contains("peer not selected"), "{query}: vague: {out}");
+        assert!(!out.contains("port not listed"), "{query}: vague: {out}");
+        insta::assert_snapshot!(*snap, out);
+    }
+}
+
 #[test]
 fn suppression_moves_findings_aside_with_their_reason() {
     let (_, out) = audit_cli(&[

@@ -193,3 +193,93 @@ fn demo_renders_the_example_and_passes_the_lifecycle_against_the_mock() {
     assert!(out.join("airflow/values.yaml").exists());
     assert!(out.join("kustomization.yaml").exists());
 }
+
+#[test]
+fn render_refuses_to_replace_a_directory_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mine");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "important\n").unwrap();
+    let spec = fixture("specs/valid/example.yaml");
+    airguard()
+        .args(["render", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("was not written by airguard"))
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "important\n"
+    );
+    airguard()
+        .args(["render", "--force", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(!out.join("notes.txt").exists());
+    // once airguard owns it, no --force is needed
+    airguard()
+        .args(["render", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+}
+
+#[test]
+fn render_refuses_the_current_directory_and_the_spec_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("airguard.yaml");
+    std::fs::copy(fixture("specs/valid/example.yaml"), &spec).unwrap();
+    airguard()
+        .current_dir(dir.path())
+        .args(["render", "--force", "--out", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("current directory"));
+    airguard()
+        .args(["render", "--force", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("airguard.yaml"));
+    assert!(spec.exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "nothing staged is left behind");
+}
+
+#[test]
+fn check_against_a_file_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "x").unwrap();
+    airguard()
+        .args(["render", "--check", "--spec"])
+        .arg(fixture("specs/valid/example.yaml"))
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a directory"));
+}
+
+#[test]
+fn json_diagnostics_do_not_corrupt_the_stdout_stream() {
+    let out = airguard()
+        .args(["render", "--stdout", "--format", "json", "--spec"])
+        .arg(fixture("specs/valid/example.yaml"))
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(out.stdout.starts_with(b"---\n# Source: "));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"schema_version\""));
+}

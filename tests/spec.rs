@@ -25,8 +25,14 @@ fn check(path: &std::path::Path) -> (bool, String) {
 fn invalid_specs_report_located_diagnostics() {
     insta::glob!("../fixtures/specs/invalid", "*.yaml", |path| {
         let (ok, rendered) = check(path);
-        let warning_only = path.file_stem().unwrap() == "unconditioned-cluster-store";
-        assert_eq!(ok, warning_only, "{}: loads = {ok}", path.display());
+        // Fixtures with warnings only still load; every other fixture must fail to load.
+        let errors = rendered.lines().any(|l| l.starts_with("error["));
+        assert_eq!(ok, !errors, "{}: loads = {ok}", path.display());
+        assert!(
+            rendered.contains("error[") || rendered.contains("warning["),
+            "{}: no diagnostic",
+            path.display()
+        );
         insta::assert_snapshot!(rendered);
     });
 }

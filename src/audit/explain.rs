@@ -3,11 +3,16 @@
 //! For the source's egress and the destination's ingress it names every policy that isolates the
 //! endpoint in that direction, and for each of their rules whether its peers and ports match the
 //! flow. A side with no isolating policy is open. The flow is allowed when both sides allow it.
+//! A rule that does not match says why, per peer and per port entry (outside the cidr, carved out
+//! by a named `except`, namespace or pod labels not selected, port outside the range, protocol
+//! mismatch, named port not resolving on the destination): never just "not selected".
 //! Endpoints are `namespace/name`; an external end is an IP address. This module does no IO.
 
-use super::engine::Analysis;
+use super::engine::{Analysis, Class};
 use super::intervals::{Family, Protocol};
-use super::policy::{Dir, PeerKind, Rule};
+use super::inventory::ContainerPort;
+use super::policy::{Dir, NsScope, PeerKind, Rule};
+use super::selector::{Labels, Selector};
 use crate::diag::Files;
 use std::fmt::Write;
 
@@ -165,12 +170,19 @@ fn side(
     }
     let _ = writeln!(out, "{} of {}: isolated", dir.key(), e.id());
     // Named ports resolve on the destination of the flow.
-    let dst_ports = match (dir, other) {
-        (Dir::Ingress, _) => Some(a.classes[*class as usize].ports.as_slice()),
-        (Dir::Egress, End::Endpoint { class: c, .. }) => {
-            Some(a.classes[*c as usize].ports.as_slice())
-        }
-        (Dir::Egress, End::Addr { .. }) => None,
+    let (dst_ports, dst_name) = match (dir, other) {
+        (Dir::Ingress, _) => (Some(a.classes[*class as usize].ports.as_slice()), e.id()),
+        (Dir::Egress, End::Endpoint { class: c, idx: o }) => (
+            Some(a.classes[*c as usize].ports.as_slice()),
+            a.inv.endpoints[*o].id(),
+        ),
+        (Dir::Egress, End::Addr { text, .. }) => (None, text.clone()),
+    };
+    let flow = Flow {
+        proto,
+        port,
+        dst_ports,
+        dst_name: &dst_name,
     };
     let pols = if dir == Dir::Ingress {
         &a.ingress_of[*class as usize]
@@ -207,18 +219,22 @@ fn side(
                 End::Endpoint { class: c, .. } => res.has_class(*c),
                 End::Addr { family, value, .. } => res.ips.family(*family).contains(*value),
             };
-            let port_ok = r.conns_to(dst_ports).contains(proto, port);
+            let port_ok = r.conns_to(flow.dst_ports).contains(proto, port);
             let rline = files
                 .line_col(obj.doc.file, obj.doc.locate(&r.ptr).start)
                 .line;
             let verdict = match (peer_ok, port_ok) {
                 (true, true) => {
                     allowed = true;
-                    "ALLOWS the flow"
+                    "ALLOWS the flow".to_string()
                 }
-                (false, true) => "does not match: peer not selected",
-                (true, false) => "does not match: port not listed",
-                (false, false) => "does not match: neither peer nor port",
+                (false, true) => format!("does not match: {}", peer_miss(a, r, other)),
+                (true, false) => format!("does not match: {}", port_miss(r, &flow)),
+                (false, false) => format!(
+                    "does not match: {}; {}",
+                    peer_miss(a, r, other),
+                    port_miss(r, &flow)
+                ),
             };
             let _ = writeln!(
                 out,
@@ -250,16 +266,20 @@ fn peers_text(r: &Rule) -> String {
         .iter()
         .map(|p| match &p.kind {
             PeerKind::Pods {
-                ns: super::policy::NsScope::Own(n),
+                ns: NsScope::Own(n),
                 pods,
             } => format!("pods {pods} in {n}"),
             PeerKind::Pods {
-                ns: super::policy::NsScope::Selector(s),
+                ns: NsScope::Selector(s),
                 pods,
             } => {
                 format!("pods {pods} in namespaces {s}")
             }
-            PeerKind::Ip { cidr, .. } => format!("ipBlock {cidr}"),
+            PeerKind::Ip { cidr, except, .. } if except.is_empty() => format!("ipBlock {cidr}"),
+            PeerKind::Ip { cidr, except, .. } => {
+                let list: Vec<&str> = except.iter().map(|(e, _)| e.as_str()).collect();
+                format!("ipBlock {cidr} except [{}]", list.join(", "))
+            }
         })
         .collect();
     format!("{}: {}", r.dir.peer_key(), list.join(" OR "))
@@ -279,4 +299,193 @@ fn ports_text(r: &Rule) -> String {
             format!("ports: {}", items.join(", "))
         }
     }
+}
+
+/// The flow as a rule's ports see it: protocol, port number, and the destination's container
+/// ports (`None` for an external destination) and name.
+struct Flow<'a> {
+    proto: Protocol,
+    port: u128,
+    dst_ports: Option<&'a [ContainerPort]>,
+    dst_name: &'a str,
+}
+
+/// `app=web,tier=front`, or `{}` for no labels.
+fn labels_text(labels: &Labels) -> String {
+    if labels.is_empty() {
+        return "{}".into();
+    }
+    let items: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    items.join(",")
+}
+
+/// Why none of a rule's peers selects the remote end `other`: one specific reason per peer.
+fn peer_miss(a: &Analysis<'_>, r: &Rule, other: &End) -> String {
+    let Some(peers) = &r.peers else {
+        // A rule without peers selects everything; the caller never asks.
+        return "peer not selected".into();
+    };
+    let reasons: Vec<String> = peers
+        .iter()
+        .map(|p| match other {
+            End::Endpoint { idx, class } => {
+                let name = a.inv.endpoints[*idx].id();
+                let c = &a.classes[*class as usize];
+                pod_peer_miss(a, &p.kind, &name, c)
+            }
+            End::Addr {
+                family,
+                value,
+                text,
+            } => match &p.kind {
+                PeerKind::Pods { .. } => {
+                    format!("{text} is an external address and a pod selector selects only pods")
+                }
+                PeerKind::Ip {
+                    set, cidr, except, ..
+                } => {
+                    if set.family(*family).contains(*value) {
+                        format!("{text} is selected by ipBlock {cidr}")
+                    } else if let Some((e, _)) = except
+                        .iter()
+                        .find(|(_, carved)| carved.family(*family).contains(*value))
+                    {
+                        format!("{text} is excluded by except {e}")
+                    } else {
+                        format!("{text} is outside {cidr}")
+                    }
+                }
+            },
+        })
+        .collect();
+    reasons.join(", and ")
+}
+
+/// Why one peer does not select the pod `name` of class `c`.
+fn pod_peer_miss(a: &Analysis<'_>, kind: &PeerKind, name: &str, c: &Class) -> String {
+    let pods_miss = |pods: &Selector| {
+        if pods.matches(&c.labels) {
+            None
+        } else {
+            Some(format!(
+                "{name} (labels {}) does not match podSelector {pods}",
+                labels_text(&c.labels)
+            ))
+        }
+    };
+    match kind {
+        PeerKind::Ip { cidr, .. } => {
+            format!("{name} is a pod and ipBlock {cidr} selects only external addresses")
+        }
+        PeerKind::Pods {
+            ns: NsScope::Own(n),
+            pods,
+        } => {
+            if &c.namespace != n {
+                format!(
+                    "{name} is in namespace {}, but podSelector {pods} without a \
+                     namespaceSelector selects only in the policy's namespace {n}",
+                    c.namespace
+                )
+            } else {
+                pods_miss(pods).unwrap_or_else(|| format!("{name} is selected"))
+            }
+        }
+        PeerKind::Pods {
+            ns: NsScope::Selector(s),
+            pods,
+        } => {
+            let empty = Labels::new();
+            let ns_labels = a
+                .inv
+                .namespaces
+                .get(&c.namespace)
+                .map_or(&empty, |n| &n.labels);
+            if !s.matches(ns_labels) {
+                format!(
+                    "namespace {} (labels {}) does not match namespaceSelector {s}",
+                    c.namespace,
+                    labels_text(ns_labels)
+                )
+            } else {
+                pods_miss(pods).unwrap_or_else(|| format!("{name} is selected"))
+            }
+        }
+    }
+}
+
+/// Why none of a rule's port entries admits the flow: one specific reason per entry.
+fn port_miss(r: &Rule, f: &Flow<'_>) -> String {
+    let Some(entries) = &r.ports else {
+        // A rule without ports admits every port; the caller never asks.
+        return "port not listed".into();
+    };
+    let (proto, port) = (f.proto.as_str(), f.port);
+    let reasons: Vec<String> = entries
+        .iter()
+        .map(|p| match &p.named {
+            Some((n, np)) => {
+                let np_s = np.as_str();
+                let Some(ports) = f.dst_ports else {
+                    return format!(
+                        "named port {n}/{np_s} never matches an external address ({})",
+                        f.dst_name
+                    );
+                };
+                if *np != f.proto {
+                    return format!("named port {n} is {np_s}, the flow is {proto}");
+                }
+                match ports
+                    .iter()
+                    .find(|cp| cp.protocol == *np && cp.name.as_deref() == Some(n.as_str()))
+                {
+                    Some(cp) if cp.port as u128 == port => {
+                        format!("{n}/{np_s} resolves to {port} on {}", f.dst_name)
+                    }
+                    Some(cp) => format!(
+                        "{n}/{np_s} resolves to {} on {}, not {port}",
+                        cp.port, f.dst_name
+                    ),
+                    None => {
+                        let others: Vec<&str> = ports
+                            .iter()
+                            .filter(|cp| cp.name.as_deref() == Some(n.as_str()))
+                            .map(|cp| cp.protocol.as_str())
+                            .collect();
+                        if others.is_empty() {
+                            format!(
+                                "named port {n}/{np_s} does not resolve on {} (no container port named {n})",
+                                f.dst_name
+                            )
+                        } else {
+                            format!(
+                                "named port {n}/{np_s} does not resolve on {} ({n} is {} there)",
+                                f.dst_name,
+                                others.join(", ")
+                            )
+                        }
+                    }
+                }
+            }
+            None => {
+                let c = &p.numeric;
+                let set = c.of(f.proto);
+                if set.is_empty() {
+                    let theirs: Vec<&str> = Protocol::ALL
+                        .into_iter()
+                        .filter(|q| !c.of(*q).is_empty())
+                        .map(Protocol::as_str)
+                        .collect();
+                    format!("{c} is {}, the flow is {proto}", theirs.join(", "))
+                } else if set.contains(port) {
+                    format!("{port} is in {c}")
+                } else if matches!(set.ranges(), [(lo, hi)] if lo == hi) {
+                    format!("port {port} is not {c}")
+                } else {
+                    format!("port {port} is outside {c}")
+                }
+            }
+        })
+        .collect();
+    reasons.join(", and ")
 }

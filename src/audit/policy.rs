@@ -66,6 +66,9 @@ pub enum PeerKind {
         set: IpSet,
         /// The `cidr` as written.
         cidr: String,
+        /// Each `except` as written, with its addresses (so callers can name the one that
+        /// carves an address out).
+        except: Vec<(String, IpSet)>,
         /// Whether the cidr is `0.0.0.0/0` or `::/0`.
         whole_family: bool,
     },
@@ -376,6 +379,7 @@ fn compile_ip_block(b: &IPBlock, ptr: &str, errs: &mut Vec<(String, String)>) ->
         return None;
     };
     let mut set = IpSet::net(&net);
+    let mut except = Vec::new();
     for (i, e) in b.except.iter().flatten().enumerate() {
         let eptr = format!("{ptr}/ipBlock/except/{i}");
         match parse_net(e) {
@@ -384,12 +388,17 @@ fn compile_ip_block(b: &IPBlock, ptr: &str, errs: &mut Vec<(String, String)>) ->
                 eptr,
                 format!("except `{e}` must be a strict subset of cidr `{}`", b.cidr),
             )),
-            Some(en) => set = set.subtract(&IpSet::net(&en)),
+            Some(en) => {
+                let carved = IpSet::net(&en);
+                set = set.subtract(&carved);
+                except.push((e.clone(), carved));
+            }
         }
     }
     Some(PeerKind::Ip {
         set,
         cidr: b.cidr.clone(),
+        except,
         whole_family: net.prefix_len() == 0,
     })
 }

@@ -25,6 +25,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         bail!("the built-in example spec is invalid; this is a bug");
     };
     let artifacts = crate::render::render(&model).context("rendering the example failed")?;
+    crate::output::check_target(&args.out, &[], false)?;
     crate::output::write_atomic(&args.out, &artifacts)?;
     let mut s = format!(
         "airguard demo: rendered the built-in example spec (`airguard init` writes it) into {}/\n\n",

@@ -11,7 +11,8 @@ pub struct Args {
     /// The spec file.
     #[arg(long, default_value = "airguard.yaml")]
     pub spec: Utf8PathBuf,
-    /// Output directory (airguard owns it: files it did not render are removed).
+    /// Output directory. airguard owns it: on each render its content is replaced, so it must be
+    /// new, empty, or written by airguard before (see --force).
     #[arg(long, required_unless_present = "stdout")]
     pub out: Option<Utf8PathBuf>,
     /// Compare with --out instead of writing; exit 1 and print a diff on any drift.
@@ -20,6 +21,9 @@ pub struct Args {
     /// Print a multi-document YAML stream instead of writing files.
     #[arg(long)]
     pub stdout: bool,
+    /// Replace --out even if it holds files airguard did not write.
+    #[arg(long, conflicts_with_all = ["check", "stdout"])]
+    pub force: bool,
     /// Diagnostic format.
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub format: DiagFormat,
@@ -29,7 +33,13 @@ pub struct Args {
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     let mut files = Files::new();
     let (model, diags) = crate::spec::from_file(&mut files, &args.spec);
-    super::validate::report(&files, &diags, args.format, color);
+    // stdout carries the YAML stream (--stdout) or the diff (--check): JSON diagnostics then go
+    // to stderr so the stream stays parseable.
+    if args.format == DiagFormat::Json && (args.stdout || args.check) {
+        crate::output::eprint(&diag::render::json(&files, &diags));
+    } else {
+        super::validate::report(&files, &diags, args.format, color);
+    }
     let Some(model) = model.filter(|_| !diag::has_errors(&diags)) else {
         return Ok(Status::InputError);
     };
@@ -57,6 +67,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         ));
         return Ok(Status::Failed);
     }
+    crate::output::check_target(&out, &[args.spec.as_path()], args.force)?;
     crate::output::write_atomic(&out, &artifacts)?;
     let mut s = format!("wrote {} files to {out}:\n", artifacts.len());
     for a in &artifacts {

@@ -94,6 +94,14 @@ pub enum Code {
     IncompleteProvider,
     /// Two settings contradict each other (for example a v1 chart profile with a v2-only option).
     ConflictingSettings,
+    /// `airbyte.api.url` is not the in-cluster Airbyte server Service
+    /// (`<release>-airbyte-server-svc[.<namespace>[.svc[.cluster.local]]]:8001`). The rendered
+    /// policies let Airflow's callers reach the server pods on 8001 only, so calls through an
+    /// ingress or load balancer would be blocked.
+    ApiUrlOutsideCluster,
+    /// An egress rule without `ports` allows every port of its protocol to its destination.
+    /// List the ports the connector needs.
+    AllPortsEgress,
 
     // ---- render self-checks -------------------------------------------------------------------
     /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug
@@ -162,7 +170,9 @@ impl Code {
     /// The severity a diagnostic with this code starts with.
     pub fn default_severity(self) -> Severity {
         match self {
-            Code::UnconditionedClusterStore => Severity::Warning,
+            Code::UnconditionedClusterStore | Code::ApiUrlOutsideCluster | Code::AllPortsEgress => {
+                Severity::Warning
+            }
             Code::PodNotIsolatedIngress
             | Code::PodNotIsolatedEgress
             | Code::NamespaceWithoutDefaultDeny

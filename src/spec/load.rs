@@ -140,18 +140,44 @@ pub fn load_str(files: &mut Files, name: &str, text: &str) -> Loaded {
     if out.diagnostics.is_empty() {
         match serde_json::from_value::<RawSpec>(doc.json.clone()) {
             Ok(raw) => out.raw = Some(raw),
-            Err(e) => out.diagnostics.push(
-                Diagnostic::new(
-                    Code::WrongType,
-                    format!("the spec does not match its types: {e}"),
-                )
-                .with_label(file, 0..0, "")
-                .with_help("see `airguard schema` for the expected shape"),
-            ),
+            Err(e) => out
+                .diagnostics
+                .push(match oversized_number(&doc.json, String::new()) {
+                    // The schema accepts integral floats as integers; the types do not.
+                    Some((pointer, n)) => {
+                        Diagnostic::new(Code::InvalidValue, format!("the number {n} is too large"))
+                            .with_label(file, doc.locate(&pointer), "does not fit a 64-bit integer")
+                            .with_path(pointer)
+                            .with_help("use a smaller number (ports are 1–65535)")
+                    }
+                    None => Diagnostic::new(
+                        Code::WrongType,
+                        format!("the spec does not match its types: {e}"),
+                    )
+                    .with_label(file, 0..0, "")
+                    .with_help("see `airguard schema` for the expected shape"),
+                }),
         }
     }
     out.document = Some(doc);
     out
+}
+
+/// The first number in the document that is integral but too large for 64-bit integers.
+fn oversized_number(v: &serde_json::Value, pointer: String) -> Option<(String, String)> {
+    match v {
+        serde_json::Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_none() => {
+            Some((pointer, n.to_string()))
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| oversized_number(x, format!("{pointer}/{i}"))),
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| {
+            oversized_number(x, format!("{pointer}/{}", super::yaml::escape_segment(k)))
+        }),
+        _ => None,
+    }
 }
 
 fn syntax_error(files: &Files, file: crate::diag::FileId, e: &serde_saphyr::Error) -> Diagnostic {
@@ -160,8 +186,27 @@ fn syntax_error(files: &Files, file: crate::diag::FileId, e: &serde_saphyr::Erro
     let first = full.lines().next().unwrap_or("invalid YAML").trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     let msg = strip_location_suffix(first);
-    let mut d = Diagnostic::new(Code::YamlSyntax, format!("invalid YAML: {msg}"))
-        .with_help("fix the YAML syntax at the marked place (indentation, quotes, `:` after keys)");
+    // Say what the parser's messages mean for a spec, not how to configure the parser.
+    let (msg, help) = if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        (
+            format!("invalid YAML: key `{key}` appears twice in the same mapping"),
+            "keep one of them: YAML mappings cannot repeat a key".to_string(),
+        )
+    } else if msg.starts_with("multiple YAML documents") {
+        (
+            "invalid YAML: the file holds several documents (`---`)".to_string(),
+            "a spec is one document: remove the `---` separator and merge or split the files"
+                .to_string(),
+        )
+    } else {
+        (
+            format!("invalid YAML: {msg}"),
+            "fix the YAML syntax at the marked place (indentation, quotes, `:` after keys)"
+                .to_string(),
+        )
+    };
+    let mut d = Diagnostic::new(Code::YamlSyntax, msg).with_help(help);
     if let Some(loc) = e.location() {
         let start = match loc.span().byte_offset() {
             Some(b) => b as usize,

@@ -39,6 +39,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
         port: cx.port("/dns/port", raw.dns.port),
     };
     cx.namespaces(raw);
+    cx.store_coverage(raw);
     let secrets = cx.secrets(&raw.secrets, &raw.airbyte.api);
     let connections = cx.connections(&raw.connections);
     let pipelines = cx.pipelines(&raw.pipelines, &connections);
@@ -236,14 +237,20 @@ impl Cx<'_> {
             }
         }
         if let Some(net) = cidr {
-            if net.prefix_len() == 0 {
+            // /0 is the internet; a v4 prefix shorter than /8 or a v6 prefix shorter than /16 is
+            // a large part of it (0.0.0.0/1 + 128.0.0.0/1 would otherwise slip through).
+            let internet_wide = match net {
+                IpNet::V4(n) => n.prefix_len() < 8,
+                IpNet::V6(n) => n.prefix_len() < 16,
+            };
+            if internet_wide {
                 let justified = rule.allow_internet
                     && rule.reason.as_deref().is_some_and(|r| !r.trim().is_empty());
                 if !justified {
                     self.push(
                         Code::InternetEgressUnjustified,
                         &format!("{pointer}/cidr"),
-                        format!("egress `{}` opens the whole internet ({net})", rule.name),
+                        format!("egress `{}` opens the internet, or a large part of it ({net})", rule.name),
                         "every address",
                         "narrow the CIDR to the destination, or set `allow-internet: true` and a `reason:`".into(),
                     );
@@ -252,6 +259,19 @@ impl Cx<'_> {
         }
         except.sort();
         except.dedup();
+        if rule.ports.is_empty() {
+            self.push(
+                Code::AllPortsEgress,
+                &format!("{pointer}/ports"),
+                format!(
+                    "egress `{}` allows every {} port",
+                    rule.name,
+                    erased::Named::name(&rule.protocol)
+                ),
+                "no ports listed",
+                "list the ports the destination serves, e.g. `ports: [443]`".into(),
+            );
+        }
         model::Egress {
             name: rule.name.clone(),
             cidrs: cidr.into_iter().collect(),
@@ -347,6 +367,43 @@ impl Cx<'_> {
         }
     }
 
+    /// A ClusterSecretStore's `conditions` must admit every namespace airguard writes
+    /// ExternalSecrets into, or ESO refuses them. Label conditions cannot be checked here
+    /// (namespace labels live in the cluster), so they count as covering.
+    fn store_coverage(&mut self, raw: &RawSpec) {
+        let store = &raw.secrets.store;
+        if store.kind != raw::StoreKind::ClusterSecretStore || store.conditions.is_empty() {
+            return;
+        }
+        if store
+            .conditions
+            .iter()
+            .any(|c| !c.namespace_labels.is_empty())
+        {
+            return;
+        }
+        let mut consumers = Vec::new();
+        let s = &raw.secrets;
+        if s.airbyte.is_some() || s.postgres.is_some() || s.minio.is_some() {
+            consumers.push(&raw.airbyte.namespace);
+        }
+        if raw.airbyte.api.auth != raw::AuthKind::None {
+            consumers.push(&raw.airflow.namespace);
+        }
+        // An invalid namespace name is reported on its own; do not pile a second error on it.
+        for ns in consumers.into_iter().filter(|ns| check_dns_label(ns).is_ok()) {
+            if !store.conditions.iter().any(|c| c.namespaces.contains(ns)) {
+                self.push(
+                    Code::ConflictingSettings,
+                    "/secrets/store/conditions",
+                    format!("the ClusterSecretStore's conditions do not admit namespace `{ns}`, where airguard writes ExternalSecrets"),
+                    "no condition lists it",
+                    format!("add `{ns}` to a condition's `namespaces`"),
+                );
+            }
+        }
+    }
+
     // ---- airbyte / airflow -----------------------------------------------------------------
 
     fn airbyte(&mut self, a: &raw::Airbyte) -> model::Airbyte {
@@ -389,6 +446,7 @@ impl Cx<'_> {
             _ => UiComponent::Server,
         };
         let api = self.api(&a.api);
+        self.api_in_cluster(a, &api);
         let egress = self.egress_list("/airbyte/egress", &a.egress);
         let registry_egress = self.egress_list("/airbyte/registry-egress", &a.registry_egress);
         let k = &a.kubernetes_api;
@@ -433,6 +491,34 @@ impl Cx<'_> {
             egress,
             registry_egress,
             kubernetes_api,
+        }
+    }
+
+    /// The API url should be the in-cluster server Service: that is the path the rendered
+    /// policies open for Airflow's callers.
+    fn api_in_cluster(&mut self, a: &raw::Airbyte, api: &model::Api) {
+        if api.host.is_empty() {
+            return; // the url itself was already reported
+        }
+        let svc = format!("{}-airbyte-server-svc", a.release);
+        let ns = &a.namespace;
+        let hosts = [
+            svc.clone(),
+            format!("{svc}.{ns}"),
+            format!("{svc}.{ns}.svc"),
+            format!("{svc}.{ns}.svc.cluster.local"),
+        ];
+        if !hosts.contains(&api.host) || api.port != 8001 {
+            self.push(
+                Code::ApiUrlOutsideCluster,
+                "/airbyte/api/url",
+                format!(
+                    "`{}` is not the in-cluster Airbyte server Service; the rendered policies let Airflow reach the server pods on 8001 only",
+                    a.api.url
+                ),
+                "Airflow's calls to this address would be blocked",
+                format!("use `url: http://{svc}.{ns}.svc.cluster.local:8001`"),
+            );
         }
     }
 
@@ -503,6 +589,14 @@ impl Cx<'_> {
     fn api(&mut self, a: &raw::AirbyteApi) -> model::Api {
         let parsed = self.url("/airbyte/api/url", &a.url, false);
         if let Some(u) = &parsed {
+            if !u.username().is_empty() || u.password().is_some() {
+                // No source snippet: it would print the credentials back into logs.
+                let d = Diagnostic::new(Code::InvalidUrl, "the API url `airbyte.api.url` carries credentials (`user:password@`)")
+                    .with_path("/airbyte/api/url")
+                    .with_note("the line is not shown, to keep the credentials out of logs")
+                    .with_help("remove them from the url; credentials come from `secrets.airbyte` (never from the spec)");
+                self.diags.push(d);
+            }
             if u.path() != "/" && !u.path().is_empty() {
                 self.push(
                     Code::InvalidUrl,
@@ -624,6 +718,16 @@ impl Cx<'_> {
             return Some(Duration::ZERO);
         }
         match parse_go_duration(text) {
+            Some(d) if d.as_nanos() > i64::MAX as u128 => {
+                self.push(
+                    Code::InvalidDuration,
+                    pointer,
+                    format!("`{text}` is longer than a Go duration can be (about 2562047h)"),
+                    "too long",
+                    "use a shorter interval such as `24h`".into(),
+                );
+                None
+            }
             Some(d) => Some(d),
             None => {
                 self.push(
