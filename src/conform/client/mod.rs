@@ -6,7 +6,8 @@
 //! network errors, 5xx and 429 (honouring `Retry-After`) with exponential backoff and full
 //! jitter, bounded by attempts and elapsed time. Other 4xx are never retried. Non-idempotent
 //! requests (triggering a job) are never re-sent blindly: when their outcome is unknown the
-//! client lists the connection's jobs and attaches to a running one first.
+//! client lists the connection's jobs and attaches to a running one, or one created since the
+//! trigger was sent, first.
 //!
 //! Every response is validated into the types of [`model`]; a contract violation is a
 //! [`ClientError::InvalidResponse`] naming the field. This module never prints, and never logs
