@@ -391,7 +391,10 @@ impl Cx<'_> {
             consumers.push(&raw.airflow.namespace);
         }
         // An invalid namespace name is reported on its own; do not pile a second error on it.
-        for ns in consumers.into_iter().filter(|ns| check_dns_label(ns).is_ok()) {
+        for ns in consumers
+            .into_iter()
+            .filter(|ns| check_dns_label(ns).is_ok())
+        {
             if !store.conditions.iter().any(|c| c.namespaces.contains(ns)) {
                 self.push(
                     Code::ConflictingSettings,
