@@ -92,7 +92,7 @@ pub fn parse_report_target(s: &str) -> Result<ReportTarget, String> {
 
 /// Run `airguard conform`.
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
-    init_logging(args.log_format);
+    init_logging(args.log_format, color.enabled());
     let mut files = Files::new();
     let (model, diags) = crate::spec::from_file(&mut files, &args.spec);
     super::validate::report(&files, &diags, args.format, color);
@@ -249,16 +249,25 @@ pub fn write_file_atomic(path: &Utf8Path, text: &str) -> std::io::Result<()> {
         .prefix(".airguard-report-")
         .tempfile_in(dir)?;
     tmp.write_all(text.as_bytes())?;
+    // A report is for others to read: not the temporary file's private 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs to stderr; `ansi` (the resolved `--color`) decides colour codes in text logs.
+fn init_logging(format: LogFormat, ansi: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("AIRGUARD_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi && format == LogFormat::Text)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -291,6 +300,18 @@ mod tests {
             .contains("unknown report format"));
         assert!(parse_report_target("json").is_err());
         assert!(parse_report_target("json:").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reports_are_written_world_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8PathBuf::from_path_buf(dir.path().join("out/conform.json")).unwrap();
+        write_file_atomic(&path, "{}\n").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
     }
 
     #[test]
