@@ -81,7 +81,9 @@ pub fn write_file_atomic(path: &Utf8Path, content: &str) -> Result<(), OutputErr
         .map_err(io("write", path))?;
     let tmp_path =
         Utf8PathBuf::from_path_buf(tmp.path().to_path_buf()).expect("temp path is UTF-8");
+    // Outputs are for others to read, not the temporary file's private 0600.
     set_mode(&tmp_path, 0o644);
+    tmp.as_file().sync_all().map_err(io("write", path))?;
     tmp.persist(path).map_err(|e| OutputError::Io {
         action: "write",
         path: path.to_owned(),
@@ -296,4 +298,26 @@ pub fn drift_report(drift: &[Drift]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn single_files_are_written_world_readable_with_parents() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = camino::Utf8PathBuf::from_path_buf(dir.path().join("out/conform.json")).unwrap();
+        super::write_file_atomic(&path, "{}\n").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(super::shell_quote("a/b.yaml"), "a/b.yaml");
+        assert_eq!(super::shell_quote("my spec.yaml"), "'my spec.yaml'");
+        assert_eq!(super::shell_quote("it's"), "'it'\\''s'");
+    }
 }

@@ -12,8 +12,7 @@ use crate::conform::runner::{self, RunnerConfig};
 use crate::diag::{self, Files};
 use crate::spec::model::AuthKind;
 use anyhow::Context;
-use camino::{Utf8Path, Utf8PathBuf};
-use std::io::Write;
+use camino::Utf8PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -216,7 +215,7 @@ pub fn finish(report: &Report, targets: &[ReportTarget]) -> anyhow::Result<Statu
         let text = report::render(report, t.format);
         match &t.path {
             None => crate::output::print(&text),
-            Some(p) => write_file_atomic(p, &text)
+            Some(p) => crate::output::write_file_atomic(p, &text)
                 .with_context(|| format!("cannot write the {} report to `{p}`", t.format))?,
         }
     }
@@ -236,29 +235,6 @@ pub fn base_url(url: &str, base_path: &str) -> String {
     } else {
         format!("{url}{base_path}")
     }
-}
-
-/// Write `text` to `path` through a temporary file in the same directory, renamed into place.
-pub fn write_file_atomic(path: &Utf8Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_str().is_empty() => p,
-        _ => Utf8Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".airguard-report-")
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    // A report is for others to read: not the temporary file's private 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Logs to stderr; `ansi` (the resolved `--color`) decides colour codes in text logs.
@@ -300,18 +276,6 @@ mod tests {
             .contains("unknown report format"));
         assert!(parse_report_target("json").is_err());
         assert!(parse_report_target("json:").is_err());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn reports_are_written_world_readable() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = Utf8PathBuf::from_path_buf(dir.path().join("out/conform.json")).unwrap();
-        write_file_atomic(&path, "{}\n").unwrap();
-        let meta = std::fs::metadata(&path).unwrap();
-        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
     }
 
     #[test]
