@@ -824,6 +824,162 @@ async fn lost_clear_response_finds_the_reset_job_it_created() {
     );
 }
 
+/// A public-API client whose wall clock is `clock`.
+fn client_at(server: &MockServer, clock: fn() -> SystemTime) -> Arc<Client> {
+    let mut cfg = ClientConfig::new(
+        &format!("{}{PUB}", server.uri()),
+        ApiFlavour::Public,
+        Credentials::None,
+    );
+    cfg.request_timeout = None; // paused time (see `client_with`)
+    cfg.retry = retry();
+    cfg.clock = clock;
+    Arc::new(Client::new(cfg).unwrap())
+}
+
+/// 2024-05-01T12:34:01Z: one second after `public_job`'s `startTime`.
+fn second_after_start() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_714_566_841)
+}
+
+/// 2024-05-01T12:34:02Z: two seconds after `public_job`'s `startTime`.
+fn two_seconds_after_start() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_714_566_842)
+}
+
+#[tokio::test(start_paused = true)]
+async fn lost_sync_response_finds_its_job_even_when_it_already_ended() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, r#"{"jobId":77,"status":"pen"#),
+    )
+    .await;
+    // Job 77 was created at 12:34:00, within a second of the trigger (sent at 12:34:01), and
+    // finished before the listing.
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}]}}"#,
+                public_job(77, "succeeded", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let pipelines = vec![Pipeline {
+        name: "p".into(),
+        steps: vec![sync("orders")],
+    }];
+    let client = client_at(&server, second_after_start);
+    let r = runner::run(client, &connections(), &pipelines, &runner_cfg()).await;
+    assert_eq!(
+        cases(&r),
+        [
+            (
+                "sync orders".to_string(),
+                Passed,
+                "the trigger's response was lost; attached to succeeded job 77".to_string()
+            ),
+            (
+                "wait orders".to_string(),
+                Passed,
+                "job 77 succeeded after 0s".to_string()
+            ),
+            (
+                "stats orders".to_string(),
+                Passed,
+                "job 77, 125000 records, 52428800 bytes, 8m 12s long".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        log(&server).await,
+        [format!("POST {PUB}/jobs"), format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&jobType=sync&orderBy=createdAt%7CDESC")]
+    );
+
+    // Sent two seconds after that job was created: it is not this trigger's, so it is re-sent.
+    let server = MockServer::start().await;
+    on_n(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        1,
+        json(200, r#"{"jobId":77,"status":"pen"#),
+    )
+    .await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(78, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}]}}"#,
+                public_job(77, "succeeded", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let t = client_at(&server, two_seconds_after_start)
+        .trigger(ORDERS, JobKind::Sync)
+        .await
+        .unwrap();
+    assert!(matches!(&t, Triggered::Started(j) if j.id == 78), "{t:?}");
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&jobType=sync&orderBy=createdAt%7CDESC"),
+            format!("POST {PUB}/jobs"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn config_500_with_a_message_and_no_job_fails_with_that_message() {
+    let server = MockServer::start().await;
+    on(&server, "POST", &format!("{CFG}/connections/sync"), json(500, r#"{"message":"Internal Server Error: Can only sync an active connection","exceptionClassName":"java.lang.IllegalStateException"}"#)).await;
+    on(
+        &server,
+        "POST",
+        &format!("{CFG}/jobs/list"),
+        json(200, r#"{"jobs":[],"totalJobCount":0}"#),
+    )
+    .await;
+    let e = client_with(&server, ApiFlavour::Config, Credentials::None)
+        .trigger(ORDERS, JobKind::Sync)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.chain(),
+        "POST /connections/sync: HTTP 500: Internal Server Error: Can only sync an active connection"
+    );
+    assert_eq!(e.status(), Some(500));
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {CFG}/connections/sync"),
+            format!("POST {CFG}/jobs/list"),
+        ]
+    );
+    let reqs = server.received_requests().await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
+    assert_eq!(body, serde_json::json!({"connectionId": ORDERS}));
+}
+
 #[tokio::test]
 async fn trigger_timeout_is_not_resent_blindly() {
     // Real time: a request timeout cannot be tested under paused time (see `client_with`).
@@ -1180,6 +1336,177 @@ async fn deadline_with_a_job_that_will_not_stop_is_reported() {
     assert_eq!(
         log(&server).await.last().unwrap(),
         &format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC")
+    );
+}
+
+/// A client with a request timeout (which bounds calls by deadlines), for real-time tests.
+fn timed_client(server: &MockServer) -> Arc<Client> {
+    let mut cfg = ClientConfig::new(
+        &format!("{}{PUB}", server.uri()),
+        ApiFlavour::Public,
+        Credentials::None,
+    );
+    cfg.request_timeout = Some(Duration::from_secs(30));
+    cfg.retry = retry();
+    Arc::new(Client::new(cfg).unwrap())
+}
+
+/// Run `steps` with fast polling (200 ms, ×2) and a 1 s cancel window.
+async fn run_fast(client: Arc<Client>, steps: Vec<Step>) -> Report {
+    let pipelines = vec![Pipeline {
+        name: "p".into(),
+        steps,
+    }];
+    let cfg = RunnerConfig {
+        first_poll: Duration::from_millis(200),
+        cancel_confirm: Duration::from_secs(1),
+        ..runner_cfg()
+    };
+    runner::run(client, &connections(), &pipelines, &cfg).await
+}
+
+fn wait_ms(r: &Report) -> u64 {
+    r.pipelines[0]
+        .cases
+        .iter()
+        .find(|c| c.label() == "wait orders")
+        .unwrap()
+        .duration_ms
+}
+
+#[tokio::test]
+async fn deadline_cuts_off_a_poll_that_hangs() {
+    // Real time: a hanging request cannot be cut off on a paused clock (see `client_with`).
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on_n(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        1,
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    // The next poll hangs far beyond the deadline (and the 30 s request timeout).
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "running", "sync", ORDERS)).set_delay(Duration::from_secs(600)),
+    )
+    .await;
+    on(
+        &server,
+        "DELETE",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "cancelled", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(
+            200,
+            &format!(
+                r#"{{"data":[{}]}}"#,
+                public_job(42, "cancelled", "sync", ORDERS)
+            ),
+        ),
+    )
+    .await;
+    let s = Step {
+        timeout: Duration::from_secs(2),
+        ..sync("orders")
+    };
+    let r = run_fast(timed_client(&server), vec![s]).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync orders", Passed),
+            o("wait orders", Failed),
+            o("stats orders", Skipped)
+        ]
+    );
+    assert_eq!(
+        message(&r, "wait orders"),
+        "deadline of 2s passed with job 42 running; cancelled it; it ended cancelled"
+    );
+    // Failed at the deadline, not after the hung request's timeout and retries (30 s and more).
+    let took = wait_ms(&r);
+    assert!((2000..10_000).contains(&took), "{took} ms");
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/42"), // 0.2 s
+            format!("GET {PUB}/jobs/42"), // 0.6 s: hangs until the deadline cuts it off
+            format!("DELETE {PUB}/jobs/42"),
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn deadline_cancel_and_replacement_check_are_bounded() {
+    // Real time, as above. Cancelling and listing hang; each gets the 1 s cancel window.
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "DELETE",
+        &format!("{PUB}/jobs/42"),
+        json(200, &public_job(42, "cancelled", "sync", ORDERS)).set_delay(Duration::from_secs(600)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(200, r#"{"data":[]}"#).set_delay(Duration::from_secs(600)),
+    )
+    .await;
+    let s = Step {
+        timeout: Duration::from_secs(1),
+        ..sync("orders")
+    };
+    let r = run_fast(timed_client(&server), vec![s]).await;
+    assert_eq!(
+        message(&r, "wait orders"),
+        "deadline of 1s passed with job 42 running; cancel failed: no answer within 1s; \
+         could not confirm it ended; could not check for a replacement job: no answer within 1s"
+    );
+    // 1 s deadline + 1 s cancel window + 1 s replacement-check window.
+    let took = wait_ms(&r);
+    assert!((3000..10_000).contains(&took), "{took} ms");
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs/42"), // 0.2 s
+            format!("GET {PUB}/jobs/42"), // 0.6 s; at 1 s no time is left to poll
+            format!("DELETE {PUB}/jobs/42"),
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&orderBy=createdAt%7CDESC"),
+        ]
     );
 }
 
@@ -1999,6 +2326,53 @@ async fn cli_exits_1_when_a_check_fails() {
             .lines()
             .any(|l| l.contains("2. sync customers") && l.contains("skipped")),
         "{stdout}"
+    );
+}
+
+/// A server whose first sync trigger fails for good: the token, then `POST /jobs` 400.
+async fn failing_trigger_server() -> MockServer {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/applications/token"),
+        json(
+            200,
+            r#"{"access_token":"tok-cli","token_type":"Bearer","expires_in":900}"#,
+        ),
+    )
+    .await;
+    on(&server, "POST", &format!("{PUB}/jobs"), json(400, r#"{"status":400,"type":"https://reference.airbyte.com/reference/errors#bad-request","title":"bad-request","detail":"The request could not be understood by the server due to malformed syntax."}"#)).await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_text_logs_have_no_colour_codes_unless_asked() {
+    let server = failing_trigger_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    // stderr is a pipe here, so `--color auto` (the default) means no colour.
+    let plain = conform_cmd(&server, dir.path());
+    let mut always = conform_cmd(&server, dir.path());
+    always.args(["--color", "always"]);
+    let outs = blocking(move || [plain, always].map(|mut c| c.output().unwrap())).await;
+    let stderr: Vec<String> = outs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .collect();
+    for (o, e) in outs.iter().zip(&stderr) {
+        assert_eq!(o.status.code(), Some(1), "{e}");
+        assert!(e.contains("POST /jobs"), "debug logs are on: {e}");
+    }
+    assert!(!stderr[0].contains("\x1b["), "{:?}", stderr[0]);
+    assert!(stderr[1].contains("\x1b["), "{:?}", stderr[1]);
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/applications/token"),
+            format!("POST {PUB}/jobs"),
+            format!("POST {PUB}/applications/token"),
+            format!("POST {PUB}/jobs"),
+        ]
     );
 }
 

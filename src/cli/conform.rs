@@ -12,8 +12,7 @@ use crate::conform::runner::{self, RunnerConfig};
 use crate::diag::{self, Files};
 use crate::spec::model::AuthKind;
 use anyhow::Context;
-use camino::{Utf8Path, Utf8PathBuf};
-use std::io::Write;
+use camino::Utf8PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -92,7 +91,7 @@ pub fn parse_report_target(s: &str) -> Result<ReportTarget, String> {
 
 /// Run `airguard conform`.
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
-    init_logging(args.log_format);
+    init_logging(args.log_format, color.enabled());
     let mut files = Files::new();
     let (model, diags) = crate::spec::from_file(&mut files, &args.spec);
     super::validate::report(&files, &diags, args.format, color);
@@ -216,7 +215,7 @@ pub fn finish(report: &Report, targets: &[ReportTarget]) -> anyhow::Result<Statu
         let text = report::render(report, t.format);
         match &t.path {
             None => crate::output::print(&text),
-            Some(p) => write_file_atomic(p, &text)
+            Some(p) => crate::output::write_file_atomic(p, &text)
                 .with_context(|| format!("cannot write the {} report to `{p}`", t.format))?,
         }
     }
@@ -238,27 +237,13 @@ pub fn base_url(url: &str, base_path: &str) -> String {
     }
 }
 
-/// Write `text` to `path` through a temporary file in the same directory, renamed into place.
-pub fn write_file_atomic(path: &Utf8Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_str().is_empty() => p,
-        _ => Utf8Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".airguard-report-")
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-fn init_logging(format: LogFormat) {
+/// Logs to stderr; `ansi` (the resolved `--color`) decides colour codes in text logs.
+fn init_logging(format: LogFormat, ansi: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("AIRGUARD_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi && format == LogFormat::Text)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -3,7 +3,7 @@
 //! editors complete and check keys offline).
 
 use super::Status;
-use anyhow::{bail, Context};
+use anyhow::bail;
 use camino::Utf8PathBuf;
 
 /// The starter spec, embedded at build time.
@@ -37,26 +37,12 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         .filter(|p| !p.as_str().is_empty())
         .unwrap_or(".".into());
     let schema = dir.join("airguard.schema.json");
-    write_file(dir, &schema, &crate::spec::schema::json_schema_text())?;
-    write_file(dir, &args.out, STARTER_SPEC)?;
+    crate::output::write_file_atomic(&schema, &crate::spec::schema::json_schema_text())?;
+    crate::output::write_file_atomic(&args.out, STARTER_SPEC)?;
+    let q = crate::output::shell_quote(args.out.as_str());
     crate::output::eprint(&format!(
-        "wrote {} and {schema}: edit the spec, then run `airguard render --spec {} --out manifests`\n",
-        args.out, args.out
+        "wrote {} and {schema}: edit the spec, then run `airguard render --spec {q} --out manifests`\n",
+        args.out
     ));
     Ok(Status::Ok)
-}
-
-/// Write a whole file atomically (temporary file in the same directory, then rename).
-fn write_file(
-    dir: &camino::Utf8Path,
-    path: &camino::Utf8Path,
-    content: &str,
-) -> anyhow::Result<()> {
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write into `{dir}`"))?;
-    std::io::Write::write_all(&mut tmp, content.as_bytes())
-        .with_context(|| format!("cannot write `{path}`"))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write `{path}`"))?;
-    Ok(())
 }

@@ -60,10 +60,11 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         }
         crate::output::print(&crate::output::drift_report(&drift));
         crate::output::eprint(&format!(
-            "{out} has drifted from {}: {} file(s) differ; run `airguard render --spec {} --out {out}`\n",
+            "{out} has drifted from {}: {} file(s) differ; run `airguard render --spec {} --out {}`\n",
             args.spec,
             drift.len(),
-            args.spec
+            crate::output::shell_quote(args.spec.as_str()),
+            crate::output::shell_quote(out.as_str()),
         ));
         return Ok(Status::Failed);
     }

@@ -421,9 +421,9 @@ pub fn prometheus(report: &Report) -> String {
             c.step,
             label_escape(&c.name)
         );
-        if let Some(conn) = &c.connection {
-            let _ = write!(l, ",connection=\"{}\"", label_escape(conn));
-        }
+        // Always present (empty for `health`): one family, one label set.
+        let conn = c.connection.as_deref().unwrap_or("");
+        let _ = write!(l, ",connection=\"{}\"", label_escape(conn));
         l
     };
     // Job metrics come from the `stats` case (sync) or the `wait` case (reset/clear).

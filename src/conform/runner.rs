@@ -391,7 +391,8 @@ impl<'a> PipelineRun<'a> {
             }
             Ok(Triggered::Recovered(job)) => {
                 let msg = format!(
-                    "the trigger's response was lost; attached to running job {}",
+                    "the trigger's response was lost; attached to {} job {}",
+                    recovered_state(&job),
                     job.id
                 );
                 self.finish(case, Outcome::Passed, msg, Some(&job));
@@ -485,8 +486,10 @@ impl<'a> PipelineRun<'a> {
             }
             Ok(Triggered::Recovered(job)) => {
                 let msg = format!(
-                    "the trigger's response was lost; attached to running {} job {}",
-                    job.kind, job.id
+                    "the trigger's response was lost; attached to {} {} job {}",
+                    recovered_state(&job),
+                    job.kind,
+                    job.id
                 );
                 self.finish(case, Outcome::Passed, msg, Some(&job));
                 job
@@ -601,7 +604,13 @@ impl<'a> PipelineRun<'a> {
             interval = interval
                 .mul_f64(self.cfg.poll_factor.max(1.0))
                 .min(self.cfg.poll_cap);
-            match self.client.job(id).await {
+            // One poll may retry for minutes: it gets only the time left before the deadline.
+            let Some(polled) = self.within(deadline, self.client.job(id)).await else {
+                let msg = self.on_deadline(c, &current, timeout).await;
+                let o = self.finish(case, Outcome::Failed, msg, Some(&current));
+                return (o, None);
+            };
+            match polled {
                 Ok(j) if !j.kind.answers(asked) => {
                     let msg = format!("job {id} is a {} job, but a {asked} was asked for", j.kind);
                     let o = self.finish(case, Outcome::Failed, msg, Some(&j));
@@ -662,33 +671,64 @@ impl<'a> PipelineRun<'a> {
         }
     }
 
+    /// Await `call`, giving up (`None`) when `until` passes first.
+    ///
+    /// A client without a request timeout (only tests on a paused clock build one: there, any
+    /// timer armed while a request is in flight fires at once) is not bounded.
+    async fn within<T>(
+        &self,
+        until: Instant,
+        call: impl std::future::Future<Output = T>,
+    ) -> Option<T> {
+        if self.client.request_timeout().is_none() {
+            return Some(call.await);
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None; // not even sent
+        }
+        tokio::time::timeout(left, call).await.ok()
+    }
+
     /// At the deadline: cancel the job, confirm it ended, and look for a replacement job
     /// (Airbyte can spawn a new job when a pending one is cancelled). Returns the case message.
+    ///
+    /// Bounded: cancelling and confirming share one `cancel_confirm` window, and checking for
+    /// (and cancelling) a replacement job gets another; a call cut off by its window is reported.
     async fn on_deadline(&self, c: &Connection, job: &Job, timeout: Duration) -> String {
         let id = job.id;
+        let window = self.cfg.cancel_confirm;
+        let no_answer = || format!("no answer within {}", humantime::format_duration(window));
         let mut msg = format!(
             "deadline of {} passed with job {id} {}",
             humantime::format_duration(timeout),
             job.status
         );
-        let mut status = match self.client.cancel(id).await {
-            Ok(j) => {
+        let confirm_until = Instant::now() + window;
+        let mut status = match self.within(confirm_until, self.client.cancel(id)).await {
+            Some(Ok(j)) => {
                 msg.push_str("; cancelled it");
                 Some(j.status)
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 msg.push_str(&format!("; cancel failed: {}", e.chain()));
                 None
             }
+            None => {
+                msg.push_str(&format!("; cancel failed: {}", no_answer()));
+                None
+            }
         };
-        let confirm_until = Instant::now() + self.cfg.cancel_confirm;
         let mut interval = self.cfg.first_poll;
         while !status.is_some_and(JobStatus::is_terminal) && Instant::now() < confirm_until {
             tokio::time::sleep(interval.min(confirm_until - Instant::now())).await;
             interval = interval.saturating_mul(2).min(self.cfg.poll_cap);
-            match self.client.job(id).await {
-                Ok(j) => status = Some(j.status),
-                Err(e) => tracing::warn!(job = id, error = %e.chain(), "confirming cancellation"),
+            match self.within(confirm_until, self.client.job(id)).await {
+                Some(Ok(j)) => status = Some(j.status),
+                Some(Err(e)) => {
+                    tracing::warn!(job = id, error = %e.chain(), "confirming cancellation")
+                }
+                None => tracing::warn!(job = id, "confirming cancellation: no answer in time"),
             }
         }
         match status {
@@ -699,17 +739,16 @@ impl<'a> PipelineRun<'a> {
             )),
             None => msg.push_str("; could not confirm it ended"),
         }
+        let check_until = Instant::now() + window;
+        let filter = JobFilter {
+            kind: None,
+            status: None,
+            limit: 20,
+        };
         match self
-            .client
-            .jobs(
-                &c.id,
-                JobFilter {
-                    kind: None,
-                    status: None,
-                    limit: 20,
-                },
-            )
+            .within(check_until, self.client.jobs(&c.id, filter))
             .await
+            .map_or_else(|| Err(no_answer()), |r| r.map_err(|e| e.chain()))
         {
             Ok(jobs) => {
                 let others: Vec<&Job> = jobs
@@ -721,18 +760,27 @@ impl<'a> PipelineRun<'a> {
                         "; a replacement {} job {} appeared ({})",
                         other.kind, other.id, other.status
                     ));
-                    match self.client.cancel(other.id).await {
-                        Ok(_) => msg.push_str(", cancelled it"),
-                        Err(e) => msg.push_str(&format!(", cancelling it failed: {}", e.chain())),
+                    match self.within(check_until, self.client.cancel(other.id)).await {
+                        Some(Ok(_)) => msg.push_str(", cancelled it"),
+                        Some(Err(e)) => {
+                            msg.push_str(&format!(", cancelling it failed: {}", e.chain()))
+                        }
+                        None => msg.push_str(&format!(", cancelling it failed: {}", no_answer())),
                     }
                 }
             }
-            Err(e) => msg.push_str(&format!(
-                "; could not check for a replacement job: {}",
-                e.chain()
-            )),
+            Err(e) => msg.push_str(&format!("; could not check for a replacement job: {e}")),
         }
         msg
+    }
+}
+
+/// How a recovered job is described: `running` while it runs, else its status (`succeeded`).
+fn recovered_state(j: &Job) -> String {
+    if j.status.is_terminal() {
+        j.status.to_string()
+    } else {
+        "running".to_string()
     }
 }
 

@@ -39,7 +39,14 @@ fn finish(files: &Files, loaded: Loaded) -> (Option<Model>, Vec<Diagnostic>) {
             // Generated-file headers name the spec by file name only, so output does not depend
             // on the directory the command ran from.
             let name = files.name(doc.file);
-            m.source = name.rsplit(['/', '\\']).next().unwrap_or(name).to_string();
+            // Control characters (a newline in a file name) would break the YAML comment.
+            m.source = name
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or(name)
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
             m
         }),
         _ => None,

@@ -78,6 +78,9 @@ pub enum ClientError {
         status: u16,
         /// The problem's detail or message from the body, if any.
         detail: Option<String>,
+        /// The body had a top-level `message` (the Config API's exception text): the server's
+        /// own account of the failure rather than a generic problem title.
+        server_message: bool,
     },
     /// The server rejected the credentials, even after one token refresh.
     #[error("{operation}: unauthorized (HTTP 401) after refreshing the token")]

@@ -6,7 +6,8 @@
 //! network errors, 5xx and 429 (honouring `Retry-After`) with exponential backoff and full
 //! jitter, bounded by attempts and elapsed time. Other 4xx are never retried. Non-idempotent
 //! requests (triggering a job) are never re-sent blindly: when their outcome is unknown the
-//! client lists the connection's jobs and attaches to a running one first.
+//! client lists the connection's jobs and attaches to a running one, or one created since the
+//! trigger was sent, first.
 //!
 //! Every response is validated into the types of [`model`]; a contract violation is a
 //! [`ClientError::InvalidResponse`] naming the field. This module never prints, and never logs
@@ -44,6 +45,8 @@ pub struct ClientConfig {
     pub request_timeout: Option<Duration>,
     /// Retry policy.
     pub retry: RetryPolicy,
+    /// Wall clock, for when a trigger was sent (a parameter so tests can fix it).
+    pub clock: fn() -> SystemTime,
 }
 
 impl ClientConfig {
@@ -55,6 +58,7 @@ impl ClientConfig {
             credentials,
             request_timeout: Some(Duration::from_secs(30)),
             retry: RetryPolicy::default(),
+            clock: SystemTime::now,
         }
     }
 }
@@ -83,7 +87,8 @@ pub fn resolve_token_url(base_url: &str, token_url: &str) -> String {
 pub enum Triggered {
     /// The server started this job.
     Started(Job),
-    /// The trigger's response was lost; this running job of the connection was found instead.
+    /// The trigger's response was lost; this job of the connection was found instead: one that
+    /// is still running, or one created since the trigger was sent (it may have ended already).
     Recovered(Job),
     /// The server refused because a sync already runs (HTTP 409).
     AlreadyRunning {
@@ -138,6 +143,7 @@ pub struct Client {
     credentials: Credentials,
     request_timeout: Option<Duration>,
     retry: RetryPolicy,
+    clock: fn() -> SystemTime,
     token: tokio::sync::Mutex<Option<Token>>,
     generation: AtomicU64,
     sent: AtomicU64,
@@ -172,6 +178,7 @@ impl Client {
             credentials: cfg.credentials,
             request_timeout: cfg.request_timeout,
             retry: cfg.retry,
+            clock: cfg.clock,
             token: tokio::sync::Mutex::new(None),
             generation: AtomicU64::new(0),
             sent: AtomicU64::new(0),
@@ -186,6 +193,11 @@ impl Client {
     /// The base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Timeout of one HTTP request; `None` when requests are unbounded.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.request_timeout
     }
 
     /// HTTP requests sent so far (token requests and retries included).
@@ -437,8 +449,12 @@ impl Client {
 
     /// Start a sync, reset or clear. A 409 is [`Triggered::AlreadyRunning`]. When the response is
     /// lost (network error after sending, 5xx, truncated body), the connection's jobs are listed
-    /// first and a running job of the asked kind is returned as [`Triggered::Recovered`]; only
-    /// when none runs is the trigger sent again, within the retry budget.
+    /// first and a job of the asked kind that is running, or was created at or after one second
+    /// before the trigger was first sent (whatever its status), is returned as
+    /// [`Triggered::Recovered`]. When none is found and the answer was a 500 whose body carries
+    /// the server's own `message` (the Config API's exception text: a deterministic failure such
+    /// as "Can only sync an active connection"), that status and message are the error;
+    /// otherwise the trigger is sent again, within the retry budget.
     pub async fn trigger(
         &self,
         connection_id: &str,
@@ -471,6 +487,10 @@ impl Client {
             }
         };
         let start = Instant::now();
+        // Epoch seconds when the trigger was first sent; a job created since is ours.
+        let sent_at = (self.clock)()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let mut failures = 0u32;
         loop {
             let err = match self.execute(&req, true).await {
@@ -497,11 +517,37 @@ impl Client {
                 Err(e @ ClientError::Ambiguous { .. }) => e,
                 Err(e) => return Err(e),
             };
-            tracing::warn!(op = %req.op, connection = connection_id, error = %err.chain(), "trigger outcome unknown; looking for a running job before re-sending");
-            if let Some(job) = self.running_job(connection_id, kind).await? {
-                tracing::info!(op = %req.op, job = job.id, "found the job the lost trigger started");
+            tracing::warn!(op = %req.op, connection = connection_id, error = %err.chain(), "trigger outcome unknown; looking for its job before re-sending");
+            let filter = JobFilter {
+                kind: Some(kind),
+                status: None,
+                limit: 20,
+            };
+            let since = sent_at.saturating_sub(1);
+            let jobs = self.jobs(connection_id, filter).await?;
+            if let Some(job) = jobs
+                .into_iter()
+                .find(|j| !j.status.is_terminal() || j.start >= since)
+            {
+                tracing::info!(op = %req.op, job = job.id, status = %job.status, "found the job the lost trigger started");
                 return Ok(Triggered::Recovered(job));
             }
+            let err = match err {
+                ClientError::Ambiguous { source, .. }
+                    if matches!(
+                        *source,
+                        ClientError::Status {
+                            status: 500,
+                            server_message: true,
+                            ..
+                        }
+                    ) =>
+                {
+                    // The server said why it failed, and no job appeared: not worth re-sending.
+                    return Err(*source);
+                }
+                e => e,
+            };
             failures += 1;
             match self.retry.next_delay(failures, start.elapsed(), None) {
                 Some(d) => tokio::time::sleep(d).await,
@@ -808,7 +854,12 @@ fn invalid(req: &Request, field: &str, problem: FieldProblem) -> ClientError {
 /// The most useful message of an error body: public problem `data.message` or `detail`,
 /// Config API `message`.
 fn status_error(req: &Request, status: u16, body: &[u8]) -> ClientError {
-    let detail = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+    let parsed = serde_json::from_slice::<Value>(body).ok();
+    let server_message = parsed
+        .as_ref()
+        .and_then(|v| v.get("message"))
+        .is_some_and(|m| m.as_str().is_some_and(|m| !m.is_empty()));
+    let detail = parsed.and_then(|v| {
         [
             v.pointer("/data/message"),
             v.get("message"),
@@ -830,6 +881,7 @@ fn status_error(req: &Request, status: u16, body: &[u8]) -> ClientError {
         operation: req.op.clone(),
         status,
         detail,
+        server_message,
     }
 }
 
