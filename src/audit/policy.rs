@@ -207,46 +207,22 @@ pub fn compile(
             ));
         }
     }
-    let mut ingress = None;
-    let mut egress = None;
-    if types.iter().any(|t| t == "Ingress") {
-        let rules = spec.ingress.unwrap_or_default();
-        ingress = Some(
-            rules
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    compile_rule(
-                        obj,
-                        Dir::Ingress,
-                        i,
-                        r.from.as_deref(),
-                        r.ports.as_deref(),
-                        &mut errs,
-                    )
-                })
-                .collect(),
-        );
-    }
-    if types.iter().any(|t| t == "Egress") {
-        let rules = spec.egress.unwrap_or_default();
-        egress = Some(
-            rules
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    compile_rule(
-                        obj,
-                        Dir::Egress,
-                        i,
-                        r.to.as_deref(),
-                        r.ports.as_deref(),
-                        &mut errs,
-                    )
-                })
-                .collect(),
-        );
-    }
+    let has = |t: &str| types.iter().any(|x| x == t);
+    // (peers, ports) of each rule, per direction: `from` for ingress, `to` for egress.
+    let ingress_rules = spec.ingress.unwrap_or_default();
+    let egress_rules = spec.egress.unwrap_or_default();
+    let ingress = has("Ingress").then(|| {
+        let rules = ingress_rules
+            .iter()
+            .map(|r| (r.from.as_deref(), r.ports.as_deref()));
+        compile_rules(obj, Dir::Ingress, rules, &mut errs)
+    });
+    let egress = has("Egress").then(|| {
+        let rules = egress_rules
+            .iter()
+            .map(|r| (r.to.as_deref(), r.ports.as_deref()));
+        compile_rules(obj, Dir::Egress, rules, &mut errs)
+    });
     if !errs.is_empty() {
         for (ptr, msg) in errs {
             diags.push(
@@ -269,6 +245,24 @@ pub fn compile(
         ingress,
         egress,
     })
+}
+
+/// Compile every rule of one direction.
+fn compile_rules<'r>(
+    obj: &PolicyObject,
+    dir: Dir,
+    rules: impl Iterator<
+        Item = (
+            Option<&'r [NetworkPolicyPeer]>,
+            Option<&'r [NetworkPolicyPort]>,
+        ),
+    >,
+    errs: &mut Vec<(String, String)>,
+) -> Vec<Rule> {
+    rules
+        .enumerate()
+        .map(|(i, (peers, ports))| compile_rule(obj, dir, i, peers, ports, errs))
+        .collect()
 }
 
 fn compile_rule(
