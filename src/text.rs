@@ -6,7 +6,8 @@
 //! U+2029, and U+0085, which is C1) and the bidirectional overrides and isolates that can
 //! reorder what a terminal shows. [`xml_escape`] escapes markup and keeps only characters XML 1.0
 //! allows (tab and newline stay, as character references where needed; anything else XML 1.0
-//! forbids, even as a reference, is written as the same visible escape). Pure functions.
+//! forbids, even as a reference, is written as the same visible escape). [`base64`] is the
+//! standard encoding (RFC 4648, padded) of HTTP Basic credentials. Pure functions.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -58,6 +59,28 @@ pub fn xml_escape(s: &str) -> String {
             '\t' => out.push('\t'),
             c if is_unsafe(c) => push_escape(&mut out, c),
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Standard base64 (RFC 4648 alphabet, `=` padding), as HTTP Basic auth encodes `user:password`.
+pub fn base64(input: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
         }
     }
     out

@@ -5,7 +5,9 @@
 //! [`Report`] is an output contract: fields are only ever added, and `schema_version` changes
 //! when a field changes meaning. Renderers are pure functions of the report, so the same report
 //! gives the same bytes: pipelines in spec order, cases in run order, no wall-clock timestamps,
-//! no hash-map iteration. Nothing here does IO or holds a credential.
+//! no hash-map iteration. Nothing here does IO or holds a credential. The human and Prometheus
+//! renderers escape control characters and JUnit keeps to what XML 1.0 allows
+//! ([`crate::text`]), so no server-sent string reaches a terminal raw or breaks a document.
 
 use crate::text::{escape_control, xml_escape};
 use serde::Serialize;

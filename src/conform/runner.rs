@@ -4,16 +4,20 @@
 //! A spec step becomes one or more reported cases: `health`; `connection` (exists, active);
 //! `sync` → `wait` → `stats` (→ `validate` when the step has a `min-records`, its own or the
 //! connection's, and the next step is not an explicit `validate` of it); `reset`/`clear` →
-//! `wait`; `validate`. Steps of a pipeline run in order; `after:` skips a step unless the last
-//! step on the named connection passed, `when:` skips it unless its condition holds. Independent
-//! pipelines run concurrently, at most [`RunnerConfig::parallel`] at a time; pipelines that
-//! touch a common connection run one after the other in spec order. Reports keep spec order.
+//! `wait`; `validate`. Steps of a pipeline run in order; `after:` runs a step only when the last
+//! step on the named connection passed (a step blocked by a failed dependency is skipped, one
+//! whose dependency never passed fails: a step that did not run is never a pass), `when:` skips
+//! it unless its condition holds. Independent pipelines run concurrently, at most
+//! [`RunnerConfig::parallel`] at a time; pipelines that touch a common connection run one after
+//! the other in spec order. Reports keep spec order.
 //!
 //! The runner fails closed: a job that ends in anything but `succeeded`, an unknown status, a
-//! job of the wrong type, a missing record count where a minimum is set, or a deadline all fail
-//! the case. At a deadline it cancels the job, confirms the job ended, and checks that no
-//! replacement job appeared. It never panics on API input, and it only prints progress lines
-//! (through `crate::output::eprint`).
+//! job of the wrong type or of another connection, a missing record count where a minimum is
+//! set, or a deadline all fail the case. A step's `timeout` bounds the whole step, trigger
+//! retries included. At a deadline it cancels the job, confirms the job ended, and checks that
+//! no replacement job appeared. It never panics on API input; every case message passes through
+//! [`Client::sanitize`] (secrets redacted, control characters escaped); and it only prints
+//! progress lines (through `crate::output::eprint`).
 
 use super::client::{Client, ClientError, Job, JobFilter, JobKind, JobStatus, Triggered};
 use super::report::{Case, JobStats, Outcome, PipelineReport, Report};

@@ -10,8 +10,13 @@
 //! trigger was sent, first.
 //!
 //! Every response is validated into the types of [`model`]; a contract violation is a
-//! [`ClientError::InvalidResponse`] naming the field. This module never prints, and never logs
-//! or formats a credential or token (`tracing` events carry method, URL, status and attempt).
+//! [`ClientError::InvalidResponse`] naming the field. Against a hostile server: redirects are
+//! never followed (a 3xx is [`ClientError::Redirect`]), bodies are read up to
+//! [`MAX_RESPONSE_BYTES`] while streaming, JSON objects with a repeated key are refused
+//! ([`strict`]), and no server value can cause a panic. This module never prints, and never logs
+//! or formats a credential or token: `tracing` events carry method, URL (without userinfo),
+//! status and attempt, and everything else that leaves the client goes through
+//! [`Client::sanitize`] ([`redact`]).
 
 pub mod auth;
 pub mod error;
