@@ -2909,6 +2909,30 @@ async fn regression_step_timeout_bounds_trigger_retries() {
     );
 }
 
+#[tokio::test]
+async fn regression_step_timeout_bounds_finding_the_running_job_after_a_409() {
+    // Real time, as above: the listing that looks for the running sync hangs.
+    let server = MockServer::start().await;
+    on(&server, "POST", &format!("{PUB}/jobs"), json(409, CONFLICT)).await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(200, r#"{"data":[]}"#).set_delay(Duration::from_secs(600)),
+    )
+    .await;
+    let s = Step {
+        timeout: Duration::from_secs(1),
+        ..sync("orders")
+    };
+    let r = run_fast(timed_client(&server), vec![s]).await;
+    assert_eq!(outcomes(&r), [o("sync orders", Failed)]);
+    assert_eq!(
+        message(&r, "sync orders"),
+        format!("HTTP 409: A sync is already running for: {ORDERS}; deadline of 1s passed while looking for it")
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn regression_step_after_a_dependency_that_never_ran_fails_the_pipeline() {
     let server = MockServer::start().await;

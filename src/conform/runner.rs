@@ -457,7 +457,17 @@ impl<'a> PipelineRun<'a> {
                         )
                     }
                     OnRunning::Attach => {
-                        match self.client.running_job(&c.id, JobKind::Sync).await {
+                        let found = self
+                            .within(deadline, self.client.running_job(&c.id, JobKind::Sync))
+                            .await;
+                        let Some(found) = found else {
+                            let msg = format!(
+                                "{why}; deadline of {} passed while looking for it",
+                                humantime::format_duration(step.timeout)
+                            );
+                            return self.finish(case, Outcome::Failed, msg, None);
+                        };
+                        match found {
                             Ok(Some(job)) => {
                                 let msg = format!("{why}; attached to running job {}", job.id);
                                 self.finish(case, Outcome::Passed, msg, Some(&job));
