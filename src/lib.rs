@@ -13,4 +13,5 @@ pub mod mock;
 pub mod output;
 pub mod render;
 pub mod spec;
+pub mod text;
 pub mod topology;

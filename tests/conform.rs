@@ -1495,9 +1495,10 @@ async fn deadline_cancel_and_replacement_check_are_bounded() {
         "deadline of 1s passed with job 42 running; cancel failed: no answer within 1s; \
          could not confirm it ended; could not check for a replacement job: no answer within 1s"
     );
-    // 1 s deadline + 1 s cancel window + 1 s replacement-check window.
+    // 1 s deadline (from the step's start, the trigger included) + 1 s cancel window + 1 s
+    // replacement-check window.
     let took = wait_ms(&r);
-    assert!((3000..10_000).contains(&took), "{took} ms");
+    assert!((2000..10_000).contains(&took), "{took} ms");
     assert_eq!(
         log(&server).await,
         [
@@ -2417,4 +2418,774 @@ async fn cli_exits_2_on_input_errors() {
         stderr[2]
     );
     assert!(log(&server).await.is_empty());
+}
+
+// ---- hostile servers -----------------------------------------------------------------------------
+
+/// A redirect to `location`.
+fn redirect(status: u16, location: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("location", location)
+}
+
+/// `POST /jobs` starts pending sync job 42 of orders; `GET /jobs/42` answers `poll`.
+async fn job_42_polled_as(server: &MockServer, poll: &str) {
+    on(
+        server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(200, &public_job(42, "pending", "sync", ORDERS)),
+    )
+    .await;
+    on(server, "GET", &format!("{PUB}/jobs/42"), json(200, poll)).await;
+}
+
+/// A case of the report by label.
+fn case<'r>(r: &'r Report, label: &str) -> &'r airguard::conform::report::Case {
+    r.pipelines
+        .iter()
+        .flat_map(|p| &p.cases)
+        .find(|c| c.label() == label)
+        .unwrap_or_else(|| panic!("no case `{label}`"))
+}
+
+/// Every rendering of a report, and the report's messages.
+fn everything(r: &Report) -> String {
+    let mut all = String::new();
+    for f in [
+        report::Format::Human,
+        report::Format::Json,
+        report::Format::Junit,
+        report::Format::Prometheus,
+    ] {
+        all.push_str(&report::render(r, f));
+    }
+    for (_, _, m) in cases(r) {
+        all.push_str(&m);
+    }
+    all
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_token_redirect_is_refused() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/applications/token"),
+        redirect(307, &format!("{}/steal/token", elsewhere.uri())),
+    )
+    .await;
+    on(
+        &elsewhere,
+        "POST",
+        "/steal/token",
+        json(200, r#"{"access_token":"tok-x","token_type":"Bearer"}"#),
+    )
+    .await;
+    on(
+        &elsewhere,
+        "GET",
+        &format!("{PUB}/jobs/1"),
+        json(200, &public_job(1, "running", "sync", ORDERS)),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/1"),
+        json(200, &public_job(1, "running", "sync", ORDERS)),
+    )
+    .await;
+    let c = client_with(&server, ApiFlavour::Public, cc(&server, TokenBody::Json));
+    let err = c.job(1).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "POST token: HTTP 307 redirect from {0}{PUB}/applications/token to {1}/steal/token refused (airguard never follows redirects)",
+            server.uri(),
+            elsewhere.uri()
+        )
+    );
+    assert_eq!(err.code().map(|c| c.as_str()), Some("redirect-refused"));
+    // The client secret never went to the other host.
+    assert!(log(&elsewhere).await.is_empty());
+    assert_eq!(
+        log(&server).await,
+        [format!("POST {PUB}/applications/token")]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_job_trigger_redirect_is_refused() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        redirect(302, &format!("{}{PUB}/jobs/9", elsewhere.uri())),
+    )
+    .await;
+    on(
+        &elsewhere,
+        "GET",
+        &format!("{PUB}/jobs/9"),
+        json(200, &public_job(9, "succeeded", "sync", ORDERS)),
+    )
+    .await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    assert_eq!(outcomes(&r), [o("sync orders", Failed)]);
+    let c = case(&r, "sync orders");
+    assert_eq!(c.code.as_deref(), Some("redirect-refused"));
+    assert_eq!(
+        c.message.as_deref().unwrap(),
+        format!(
+            "POST /jobs: HTTP 302 redirect from {0}{PUB}/jobs to {1}{PUB}/jobs/9 refused (airguard never follows redirects)",
+            server.uri(),
+            elsewhere.uri()
+        )
+    );
+    assert!(log(&elsewhere).await.is_empty());
+    assert_eq!(log(&server).await, [format!("POST {PUB}/jobs")]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_error_bodies_echoing_credentials_are_redacted() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/applications/token"),
+        json(
+            200,
+            r#"{"access_token":"tok-echoed-back","token_type":"Bearer","expires_in":900}"#,
+        ),
+    )
+    .await;
+    // 422 echoes the token and the client secret (raw and form-encoded).
+    on(&server, "POST", &format!("{PUB}/jobs"), json(422, r#"{"status":422,"title":"unprocessable","detail":"Bearer tok-echoed-back rejected; client_secret=s3cr3t-value&x; raw s3cr3t-value"}"#)).await;
+    // 500 (retried, then given up) echoes them on a read.
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/connections/{ORDERS}"),
+        json(
+            500,
+            r#"{"message":"boom: Authorization: Bearer tok-echoed-back, secret s3cr3t-value"}"#,
+        ),
+    )
+    .await;
+    let c = client_with(&server, ApiFlavour::Public, cc(&server, TokenBody::Json));
+    let r = run_steps(
+        c,
+        vec![step(StepKind::Check("orders".into())), sync("orders")],
+    )
+    .await;
+    assert_eq!(
+        outcomes(&r),
+        [o("connection orders", Failed), o("sync orders", Failed)]
+    );
+    let all = everything(&r);
+    for secret in ["tok-echoed-back", "s3cr3t-value"] {
+        assert!(!all.contains(secret), "{secret} leaked:\n{all}");
+    }
+    assert!(
+        message(&r, "sync orders")
+            .contains("Bearer <redacted> rejected; client_secret=<redacted>&x; raw <redacted>"),
+        "{}",
+        message(&r, "sync orders")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_basic_password_echoed_in_a_401_is_redacted() {
+    let server = MockServer::start().await;
+    // Echoes the password and the Basic header (base64 of `airbyte:pw-Hunter2`).
+    on(&server, "GET", &format!("{PUB}/connections/{ORDERS}"), json(401, r#"{"status":401,"title":"unauthorized","detail":"bad password pw-Hunter2 in Basic YWlyYnl0ZTpwdy1IdW50ZXIy"}"#)).await;
+    let basic = Credentials::Basic {
+        user: "airbyte".to_string().into(),
+        password: "pw-Hunter2".to_string().into(),
+    };
+    let c = client_with(&server, ApiFlavour::Public, basic);
+    let r = run_steps(c, vec![step(StepKind::Check("orders".into()))]).await;
+    let all = everything(&r);
+    assert!(
+        !all.contains("pw-Hunter2") && !all.contains("YWlyYnl0ZTpwdy1IdW50ZXIy"),
+        "{all}"
+    );
+    assert!(
+        message(&r, "connection orders")
+            .ends_with("HTTP 401: bad password <redacted> in Basic <redacted>"),
+        "{}",
+        message(&r, "connection orders")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn regression_cli_api_url_password_is_never_logged() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/applications/token"),
+        json(
+            200,
+            r#"{"access_token":"tok-cli","token_type":"Bearer","expires_in":900}"#,
+        ),
+    )
+    .await;
+    // The error body echoes the URL password.
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(
+            400,
+            r#"{"status":400,"title":"bad-request","detail":"who is u:Url-Pa55word?"}"#,
+        ),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let with_password = server.uri().replace("http://", "http://u:Url-Pa55word@");
+    let mut cmd = crate::util::airguard();
+    cmd.arg("conform")
+        .arg("--spec")
+        .arg(crate::util::fixture("specs/valid/example.yaml"))
+        .args(["--api-url", &with_password, "--pipeline", "chained"])
+        .args(["--report", "json:out.json"])
+        .env("AIRBYTE_API_CLIENT_ID", "cli-client")
+        .env("AIRBYTE_API_CLIENT_SECRET", "cli-s3cret-do-not-print")
+        .env("AIRGUARD_LOG", "debug")
+        .current_dir(dir.path());
+    let out = blocking(move || cmd.output().unwrap()).await;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("POST /jobs"), "debug logs are on: {stderr}");
+    let json_report = std::fs::read_to_string(dir.path().join("out.json")).unwrap();
+    for text in [&*stdout, &*stderr, &json_report] {
+        assert!(!text.contains("Url-Pa55word"), "password leaked:\n{text}");
+    }
+    assert!(stdout.contains("who is u:<redacted>?"), "{stdout}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_poll_of_a_job_of_another_connection_fails() {
+    let server = MockServer::start().await;
+    job_42_polled_as(&server, &public_job(42, "succeeded", "sync", CUSTOMERS)).await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            o("sync orders", Passed),
+            o("wait orders", Failed),
+            o("stats orders", Skipped)
+        ]
+    );
+    let c = case(&r, "wait orders");
+    assert_eq!(c.code.as_deref(), Some("job-connection-mismatch"));
+    assert_eq!(
+        c.message.as_deref().unwrap(),
+        format!("job 42 belongs to connection {CUSTOMERS}, not to {ORDERS} (`orders`) whose sync was triggered")
+    );
+    assert_eq!(r.verdict, Failed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_config_poll_of_a_job_of_another_connection_fails() {
+    let server = MockServer::start().await;
+    let job = |conn: &str, status: &str| {
+        format!(
+            r#"{{"job":{{"id":5,"configType":"sync","configId":"{conn}","createdAt":100,"updatedAt":160,"status":"{status}"}},"attempts":[]}}"#
+        )
+    };
+    on(
+        &server,
+        "POST",
+        &format!("{CFG}/connections/sync"),
+        json(200, &job(ORDERS, "running")),
+    )
+    .await;
+    on(
+        &server,
+        "POST",
+        &format!("{CFG}/jobs/get_without_logs"),
+        json(200, &job(CUSTOMERS, "succeeded")),
+    )
+    .await;
+    let c = client_with(&server, ApiFlavour::Config, Credentials::None);
+    let r = run_steps(c, vec![sync("orders")]).await;
+    assert_eq!(
+        case(&r, "wait orders").code.as_deref(),
+        Some("job-connection-mismatch")
+    );
+    assert_eq!(r.verdict, Failed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_oversized_body_is_refused() {
+    let server = MockServer::start().await;
+    let big = "x".repeat(airguard::conform::client::MAX_RESPONSE_BYTES + 1);
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/health"),
+        ResponseTemplate::new(200).set_body_string(big),
+    )
+    .await;
+    let err = client(&server).health().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "GET /health: response body larger than 8388608 bytes; stopped reading"
+    );
+    assert_eq!(err.code().map(|c| c.as_str()), Some("response-too-large"));
+    // Not retried.
+    assert_eq!(log(&server).await, [format!("GET {PUB}/health")]);
+}
+
+/// A raw HTTP/1.1 server that answers every request with a chunked body of `total` bytes and no
+/// `Content-Length`; returns its base URL.
+async fn chunked_server(total: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut sent = 0;
+                while sent < total {
+                    let n = chunk.len().min(total - sent);
+                    let frame = [format!("{n:x}\r\n").as_bytes(), &chunk[..n], b"\r\n"].concat();
+                    if sock.write_all(&frame).await.is_err() {
+                        return; // the client stopped reading
+                    }
+                    sent += n;
+                }
+                let _ = sock.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn regression_endless_chunked_body_is_capped_while_streaming() {
+    let base = chunked_server(airguard::conform::client::MAX_RESPONSE_BYTES + 100_000).await;
+    let mut cfg = ClientConfig::new(
+        &format!("{base}{PUB}"),
+        ApiFlavour::Public,
+        Credentials::None,
+    );
+    cfg.retry = retry();
+    let c = Client::new(cfg).unwrap();
+    let err = c.health().await.unwrap_err();
+    assert!(
+        matches!(err, ClientError::TooLarge { limit, .. } if limit == 8 * 1024 * 1024),
+        "{err}"
+    );
+    // Below the limit, the same server is fine.
+    let base = chunked_server(1_000_000).await;
+    let cfg = ClientConfig::new(
+        &format!("{base}{PUB}"),
+        ApiFlavour::Public,
+        Credentials::None,
+    );
+    Client::new(cfg).unwrap().health().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_huge_expires_in_does_not_panic() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/applications/token"),
+        json(
+            200,
+            r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":1e30}"#,
+        ),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs/1"),
+        json(200, &public_job(1, "running", "sync", ORDERS)),
+    )
+    .await;
+    let c = client_with(&server, ApiFlavour::Public, cc(&server, TokenBody::Json));
+    assert_eq!(c.job(1).await.unwrap().status, JobStatus::Running);
+    // The lifetime is capped at a day: the token is refreshed then, not never.
+    tokio::time::advance(Duration::from_secs(86_400)).await;
+    c.job(1).await.unwrap();
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/applications/token"),
+            format!("GET {PUB}/jobs/1"),
+            format!("POST {PUB}/applications/token"),
+            format!("GET {PUB}/jobs/1"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_uppercase_status_fails_closed() {
+    let server = MockServer::start().await;
+    let upper = public_job(42, "succeeded", "sync", ORDERS).replace("succeeded", "SUCCEEDED");
+    job_42_polled_as(&server, &upper).await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    assert_eq!(
+        message(&r, "wait orders"),
+        "polling job 42: GET /jobs/42: field `status` has unknown value `SUCCEEDED`"
+    );
+    assert_eq!(r.verdict, Failed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_duplicate_status_key_fails_closed() {
+    let server = MockServer::start().await;
+    let twice = public_job(42, "failed", "sync", ORDERS).replacen(
+        "\"status\":\"failed\"",
+        "\"status\":\"failed\",\"status\":\"succeeded\"",
+        1,
+    );
+    job_42_polled_as(&server, &twice).await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    let c = case(&r, "wait orders");
+    assert_eq!(c.outcome, Failed);
+    assert_eq!(c.code.as_deref(), Some("duplicate-json-key"));
+    assert_eq!(
+        c.message.as_deref().unwrap(),
+        "polling job 42: GET /jobs/42: response repeats the JSON key `status`"
+    );
+}
+
+#[tokio::test]
+async fn regression_step_timeout_bounds_trigger_retries() {
+    // Real time (a cut-off needs a request timeout). Every trigger answers 503 with a
+    // Retry-After of 5 s: retries alone would take 15 s; the step's 2 s timeout ends it.
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/jobs"),
+        json(503, r#"{"status":503,"title":"unavailable"}"#).insert_header("retry-after", "5"),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(200, r#"{"data":[]}"#),
+    )
+    .await;
+    let s = Step {
+        timeout: Duration::from_secs(2),
+        ..sync("orders")
+    };
+    let r = run_fast(timed_client(&server), vec![s]).await;
+    assert_eq!(outcomes(&r), [o("sync orders", Failed)]);
+    assert_eq!(
+        message(&r, "sync orders"),
+        "deadline of 2s passed before the sync trigger was answered; no job of it is running"
+    );
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/jobs"),
+            format!("GET {PUB}/jobs?connectionId={ORDERS}&limit=20&jobType=sync&orderBy=createdAt%7CDESC"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn regression_step_timeout_bounds_finding_the_running_job_after_a_409() {
+    // Real time, as above: the listing that looks for the running sync hangs.
+    let server = MockServer::start().await;
+    on(&server, "POST", &format!("{PUB}/jobs"), json(409, CONFLICT)).await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/jobs"),
+        json(200, r#"{"data":[]}"#).set_delay(Duration::from_secs(600)),
+    )
+    .await;
+    let s = Step {
+        timeout: Duration::from_secs(1),
+        ..sync("orders")
+    };
+    let r = run_fast(timed_client(&server), vec![s]).await;
+    assert_eq!(outcomes(&r), [o("sync orders", Failed)]);
+    assert_eq!(
+        message(&r, "sync orders"),
+        format!("HTTP 409: A sync is already running for: {ORDERS}; deadline of 1s passed while looking for it")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_step_after_a_dependency_that_never_ran_fails_the_pipeline() {
+    let server = MockServer::start().await;
+    // `after: orders` where no step on orders ran before (a forward `after:`).
+    let forward = Step {
+        after: Some("orders".into()),
+        ..step(StepKind::Validate("customers".into()))
+    };
+    let r = run_steps(client(&server), vec![forward, sync("orders")]).await;
+    let c = case(&r, "validate customers");
+    assert_eq!(c.outcome, Failed);
+    assert_eq!(c.code.as_deref(), Some("step-blocked"));
+    assert_eq!(
+        c.message.as_deref().unwrap(),
+        "blocked: no step on `orders` passed before it (it was skipped, or comes later), so this step did not run"
+    );
+    assert_eq!((r.pipelines[0].outcome, r.verdict), (Failed, Failed));
+    // A dependency skipped by its condition blocks the same way.
+    let server = MockServer::start().await;
+    let skipped = Step {
+        when: Some(Condition {
+            previous: Some(PreviousOutcome::Failed),
+            last_sync_older_than: None,
+        }),
+        ..sync("orders")
+    };
+    let after = Step {
+        after: Some("orders".into()),
+        ..sync("customers")
+    };
+    let r = run_steps(client(&server), vec![skipped, after]).await;
+    assert_eq!(
+        outcomes(&r),
+        [o("sync orders", Skipped), o("sync customers", Failed)]
+    );
+    assert_eq!(r.verdict, Failed);
+    assert!(log(&server).await.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_control_characters_from_servers_are_escaped() {
+    let server = MockServer::start().await;
+    on(&server, "POST", &format!("{PUB}/jobs"), json(400, r#"{"status":400,"title":"bad","detail":"\u001b[2J\u001b]0;pwned\u0007 line\u2028two\u0085 \u0000 \u202e"}"#)).await;
+    let r = run_steps(client(&server), vec![sync("orders")]).await;
+    assert_eq!(
+        message(&r, "sync orders"),
+        r"POST /jobs: HTTP 400: \u{1b}[2J\u{1b}]0;pwned\u{7} line\u{2028}two\u{85} \u{0} \u{202e}"
+    );
+    let human = report::human(&r);
+    let junit = report::junit(&r);
+    for (name, text) in [("human", &human), ("junit", &junit)] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| airguard::text::is_unsafe(c) && c != '\n')
+            .collect();
+        assert!(bad.is_empty(), "{name} has {bad:?}:\n{text}");
+    }
+}
+
+// ---- no panic on any server body ------------------------------------------------------------------
+
+mod server_bodies {
+    use airguard::conform::client::{auth, model, retry, strict};
+    use airguard::conform::report::JobStats;
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    const KEYS: &[&str] = &[
+        "jobId",
+        "status",
+        "jobType",
+        "connectionId",
+        "startTime",
+        "lastUpdatedAt",
+        "duration",
+        "rowsSynced",
+        "bytesSynced",
+        "data",
+        "job",
+        "attempts",
+        "attempt",
+        "id",
+        "configType",
+        "configId",
+        "createdAt",
+        "updatedAt",
+        "startedAt",
+        "aggregatedStats",
+        "recordsCommitted",
+        "bytesCommitted",
+        "totalStats",
+        "recordsSynced",
+        "name",
+        "sourceId",
+        "destinationId",
+        "available",
+        "access_token",
+        "token_type",
+        "expires_in",
+        "message",
+        "detail",
+    ];
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".{0,12}",
+            // ISO-8601 times, plausible and not.
+            "-?[0-9]{1,20}-[0-9]{1,3}-[0-9]{1,3}[Tt][0-9]{1,3}:[0-9]{1,3}(:[0-9]{1,3}(\\.[0-9]{1,4})?)?([Zz]|[+-][0-9]{1,20}:[0-9]{1,20}|[+-])?",
+            // ISO-8601 durations.
+            "P[0-9.\\-]{0,25}(D|T([0-9.\\-]{0,25}[HMSX])*)",
+            prop::sample::select(vec![
+                "pending", "queued", "running", "incomplete", "failed", "succeeded", "cancelled",
+                "SUCCEEDED", "sync", "reset", "clear", "refresh", "reset_connection", "active",
+                "inactive", "Bearer", "MAC", "",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            prop::num::f64::NORMAL.prop_map(Value::from),
+            prop::sample::select(vec![1e30, -1e30, 1e308, 0.5, 0.0, -0.0, 86_400.0])
+                .prop_map(Value::from),
+            text().prop_map(Value::String),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => prop::sample::select(KEYS).prop_map(str::to_string),
+            1 => "[a-z]{1,6}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 64, 10, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..12)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    /// Objects shaped like the API's, with every field arbitrary.
+    fn shaped() -> impl Strategy<Value = Value> {
+        let obj = || {
+            prop::collection::vec((key(), leaf()), 0..16)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>()))
+        };
+        prop_oneof![
+            obj(),
+            prop::collection::vec(obj(), 0..3).prop_map(|d| serde_json::json!({ "data": d })),
+            (obj(), prop::collection::vec(obj(), 0..3), obj()).prop_map(
+                |(job, attempts, stats)| {
+                    let attempts: Vec<Value> = attempts
+                        .into_iter()
+                        .map(|mut a| {
+                            a["totalStats"] = stats.clone();
+                            serde_json::json!({ "attempt": a })
+                        })
+                        .collect();
+                    serde_json::json!({ "job": job, "attempts": attempts })
+                }
+            ),
+            (obj(), obj()).prop_map(|(job, agg)| {
+                let mut job = job;
+                job["aggregatedStats"] = agg;
+                serde_json::json!({ "jobs": [{ "job": job, "attempts": [] }] })
+            }),
+            value(),
+        ]
+    }
+
+    fn every_parser(v: &Value) {
+        for job in [model::public_job(v), model::config_job_info(v)]
+            .into_iter()
+            .flatten()
+            .chain(model::public_jobs(v).into_iter().flatten())
+            .chain(model::config_job_list(v).into_iter().flatten())
+        {
+            let stats = JobStats::from(&job);
+            let _ = serde_json::to_string(&stats).unwrap();
+            if let Some(d) = job.duration_secs {
+                let _ = humantime::format_duration(std::time::Duration::from_secs(d)).to_string();
+            }
+        }
+        let _ = model::public_connection(v);
+        let _ = model::config_connection(v);
+        let _ = model::config_health(v);
+        let _ = auth::parse_token(v);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_json_never_panics_the_parsers(v in shaped()) {
+            every_parser(&v);
+            // The same body through the strict parser, and with a key repeated.
+            let text = v.to_string();
+            let parsed = strict::parse(text.as_bytes());
+            prop_assert!(parsed.is_ok(), "{text}");
+            if let Some(rest) = text.strip_prefix("{\"") {
+                let doubled = format!("{{\"status\":1,\"status\":2,\"{rest}");
+                prop_assert!(matches!(strict::parse(doubled.as_bytes()), Err(strict::StrictError::DuplicateKey(_))));
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_the_parsers(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(v) = strict::parse(&bytes) {
+                every_parser(&v);
+            }
+            let s = String::from_utf8_lossy(&bytes);
+            let _ = model::parse_iso_time(&s);
+            let _ = model::parse_iso_duration(&s);
+            let _ = retry::parse_retry_after(&s, std::time::SystemTime::now());
+        }
+
+        #[test]
+        fn arbitrary_strings_never_panic_the_field_parsers(s in text(), n in any::<i64>()) {
+            let _ = model::parse_iso_time(&s);
+            let _ = model::parse_iso_duration(&s);
+            let _ = retry::parse_retry_after(&s, std::time::SystemTime::UNIX_EPOCH);
+            let _ = retry::parse_http_date(&format!("Sun, 06 Nov {n} 08:49:37 GMT"));
+            let _ = model::format_epoch(n);
+        }
+    }
+
+    #[test]
+    fn regression_huge_years_and_offsets_do_not_overflow() {
+        assert_eq!(model::parse_iso_time("99999999999999-01-01T00:00Z"), None);
+        assert_eq!(
+            model::parse_iso_time("2024-05-01T12:00+99999999999999999:00"),
+            None
+        );
+        assert_eq!(
+            retry::parse_http_date("Sun, 06 Nov 9223372036854775807 08:49:37 GMT"),
+            None
+        );
+        assert_eq!(model::format_epoch(i64::MAX), i64::MAX.to_string());
+        let v = serde_json::json!({"job": {"id": 1, "configType": "sync", "configId": "c",
+            "createdAt": 0, "updatedAt": i64::MAX, "status": "succeeded"},
+            "attempts": [{"attempt": {"totalStats": {"recordsCommitted": u64::MAX}}},
+                         {"attempt": {"totalStats": {"recordsCommitted": u64::MAX}}}]});
+        let job = model::config_job_info(&v).unwrap();
+        assert_eq!(job.records, Some(u64::MAX));
+        let _ = JobStats::from(&job);
+    }
 }

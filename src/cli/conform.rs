@@ -199,7 +199,8 @@ pub async fn conform(
     cfg: &RunnerConfig,
 ) -> anyhow::Result<Report> {
     let client = Arc::new(Client::new(client)?);
-    tracing::info!(base_url = %client.base_url(), pipelines = pipelines.len(), "conform starting");
+    let shown = client.sanitize(&crate::conform::client::display_url(client.base_url()));
+    tracing::info!(base_url = %shown, pipelines = pipelines.len(), "conform starting");
     Ok(runner::run(client, connections, pipelines, cfg).await)
 }
 

@@ -5,8 +5,11 @@
 //! [`Report`] is an output contract: fields are only ever added, and `schema_version` changes
 //! when a field changes meaning. Renderers are pure functions of the report, so the same report
 //! gives the same bytes: pipelines in spec order, cases in run order, no wall-clock timestamps,
-//! no hash-map iteration. Nothing here does IO or holds a credential.
+//! no hash-map iteration. Nothing here does IO or holds a credential. The human and Prometheus
+//! renderers escape control characters and JUnit keeps to what XML 1.0 allows
+//! ([`crate::text`]), so no server-sent string reaches a terminal raw or breaks a document.
 
+use crate::text::{escape_control, xml_escape};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -87,6 +90,9 @@ pub struct Case {
     /// What happened (the failure reason for failed cases).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The stable diagnostic code of the failure, when it has one (`redirect-refused`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// The job involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<JobStats>,
@@ -218,8 +224,8 @@ pub fn human(report: &Report) -> String {
         for c in &p.cases {
             let job = c.job.as_ref();
             rows.push([
-                p.name.clone(),
-                format!("{}. {}", c.step, c.label()),
+                escape_control(&p.name).into_owned(),
+                escape_control(&format!("{}. {}", c.step, c.label())).into_owned(),
                 c.outcome.to_string(),
                 format!("{}s", secs(c.duration_ms)),
                 job.map(|j| j.id.to_string()).unwrap_or_default(),
@@ -259,13 +265,19 @@ pub fn human(report: &Report) -> String {
         .flat_map(|p| p.cases.iter().map(move |c| (p, c)))
         .filter(|(_, c)| c.outcome == Outcome::Failed)
         .map(|(p, c)| {
-            format!(
-                "  {} / {}. {}: {}\n",
+            let code = c
+                .code
+                .as_deref()
+                .map(|k| format!(" [{k}]"))
+                .unwrap_or_default();
+            let line = format!(
+                "{} / {}. {}: {}{code}",
                 p.name,
                 c.step,
                 c.label(),
                 c.message.as_deref().unwrap_or("failed")
-            )
+            );
+            format!("  {}\n", escape_control(&line))
         })
         .collect();
     if !failures.is_empty() {
@@ -286,23 +298,6 @@ pub fn json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("report serializes");
     s.push('\n');
     s
-}
-
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            c if (c as u32) < 0x20 && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// JUnit XML: one `<testsuite>` per pipeline, one `<testcase>` per case, with job id, records
@@ -340,6 +335,9 @@ pub fn junit(report: &Report) -> String {
                 secs(c.duration_ms)
             );
             let mut props: Vec<(&str, String)> = Vec::new();
+            if let Some(k) = &c.code {
+                props.push(("code", k.clone()));
+            }
             if let Some(j) = &c.job {
                 props.push(("job_id", j.id.to_string()));
                 props.push(("job_type", j.kind.clone()));
@@ -398,9 +396,12 @@ pub fn junit(report: &Report) -> String {
 }
 
 fn label_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    escape_control(
+        &s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n"),
+    )
+    .into_owned()
 }
 
 /// Prometheus text exposition (format 0.0.4): per-job records, bytes and duration, per-case
@@ -524,6 +525,7 @@ mod tests {
                     outcome: Outcome::Failed,
                     duration_ms: 1500,
                     message: Some(message.into()),
+                    code: None,
                     job: None,
                 }],
             }],

@@ -4,19 +4,24 @@
 //! A spec step becomes one or more reported cases: `health`; `connection` (exists, active);
 //! `sync` → `wait` → `stats` (→ `validate` when the step has a `min-records`, its own or the
 //! connection's, and the next step is not an explicit `validate` of it); `reset`/`clear` →
-//! `wait`; `validate`. Steps of a pipeline run in order; `after:` skips a step unless the last
-//! step on the named connection passed, `when:` skips it unless its condition holds. Independent
-//! pipelines run concurrently, at most [`RunnerConfig::parallel`] at a time; pipelines that
-//! touch a common connection run one after the other in spec order. Reports keep spec order.
+//! `wait`; `validate`. Steps of a pipeline run in order; `after:` runs a step only when the last
+//! step on the named connection passed (a step blocked by a failed dependency is skipped, one
+//! whose dependency never passed fails: a step that did not run is never a pass), `when:` skips
+//! it unless its condition holds. Independent pipelines run concurrently, at most
+//! [`RunnerConfig::parallel`] at a time; pipelines that touch a common connection run one after
+//! the other in spec order. Reports keep spec order.
 //!
 //! The runner fails closed: a job that ends in anything but `succeeded`, an unknown status, a
-//! job of the wrong type, a missing record count where a minimum is set, or a deadline all fail
-//! the case. At a deadline it cancels the job, confirms the job ended, and checks that no
-//! replacement job appeared. It never panics on API input, and it only prints progress lines
-//! (through `crate::output::eprint`).
+//! job of the wrong type or of another connection, a missing record count where a minimum is
+//! set, or a deadline all fail the case. A step's `timeout` bounds the whole step, trigger
+//! retries included. At a deadline it cancels the job, confirms the job ended, and checks that
+//! no replacement job appeared. It never panics on API input; every case message passes through
+//! [`Client::sanitize`] (secrets redacted, control characters escaped); and it only prints
+//! progress lines (through `crate::output::eprint`).
 
 use super::client::{Client, ClientError, Job, JobFilter, JobKind, JobStatus, Triggered};
 use super::report::{Case, JobStats, Outcome, PipelineReport, Report};
+use crate::diag::Code;
 use crate::spec::model::{Connection, OnRunning, Pipeline, PreviousOutcome, Step, StepKind};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -224,16 +229,36 @@ impl<'a> PipelineRun<'a> {
         message: impl Into<Option<String>>,
         job: Option<&Job>,
     ) -> Outcome {
+        self.finish_coded(c, outcome, message, job, None)
+    }
+
+    /// Record a case. Every message passes through [`Client::sanitize`] (known secrets
+    /// redacted, control characters escaped), whatever its source.
+    fn finish_coded(
+        &mut self,
+        c: CaseRun,
+        outcome: Outcome,
+        message: impl Into<Option<String>>,
+        job: Option<&Job>,
+        code: Option<Code>,
+    ) -> Outcome {
         self.cases.push(Case {
             step: c.step,
             name: c.name.to_string(),
             connection: c.connection,
             outcome,
             duration_ms: ms(c.started.elapsed()),
-            message: message.into(),
+            message: message.into().map(|m| self.client.sanitize(&m)),
+            code: code.map(|k| k.as_str().to_string()),
             job: job.map(JobStats::from),
         });
         outcome
+    }
+
+    /// A failed case for a client error: its message chain (prefixed) and its code.
+    fn fail(&mut self, c: CaseRun, prefix: &str, e: &ClientError, job: Option<&Job>) -> Outcome {
+        let msg = format!("{prefix}{}", e.chain());
+        self.finish_coded(c, Outcome::Failed, msg, job, e.code())
     }
 
     /// Check `after:` and `when:`. Returns the outcome to record when the step must not run.
@@ -241,12 +266,21 @@ impl<'a> PipelineRun<'a> {
         let conn = step.kind.connection();
         let case = self.begin(n, step_name(&step.kind), conn);
         if let Some(dep) = &step.after {
-            if self.last_outcome.get(dep) != Some(&Outcome::Passed) {
-                let why = match self.last_outcome.get(dep) {
-                    Some(o) => format!("skipped: the step it comes after (on `{dep}`) {o}"),
-                    None => format!("skipped: no step on `{dep}` has passed before it"),
-                };
-                return Some(self.finish(case, Outcome::Skipped, why, None));
+            match self.last_outcome.get(dep) {
+                Some(Outcome::Passed) => {}
+                // That failure already fails the pipeline.
+                Some(o) => {
+                    let why = format!("skipped: the step it comes after (on `{dep}`) {o}");
+                    return Some(self.finish(case, Outcome::Skipped, why, None));
+                }
+                // Nothing fails the pipeline otherwise: a step that never ran is no pass.
+                None => {
+                    let why = format!(
+                        "blocked: no step on `{dep}` passed before it (it was skipped, or comes later), so this step did not run"
+                    );
+                    let code = Some(Code::StepBlocked);
+                    return Some(self.finish_coded(case, Outcome::Failed, why, None, code));
+                }
             }
         }
         let Some(when) = &step.when else { return None };
@@ -279,14 +313,7 @@ impl<'a> PipelineRun<'a> {
                 ));
             };
             match self.client.last_successful_sync(&c.id).await {
-                Err(e) => {
-                    return Some(self.finish(
-                        case,
-                        Outcome::Failed,
-                        format!("cannot read the last sync: {}", e.chain()),
-                        None,
-                    ))
-                }
+                Err(e) => return Some(self.fail(case, "cannot read the last sync: ", &e, None)),
                 Ok(None) => {}
                 Ok(Some(job)) => {
                     let at = job.end.unwrap_or(job.start);
@@ -331,7 +358,7 @@ impl<'a> PipelineRun<'a> {
                     Ok(()) => {
                         self.finish(case, Outcome::Passed, "API is healthy".to_string(), None)
                     }
-                    Err(e) => self.finish(case, Outcome::Failed, e.chain(), None),
+                    Err(e) => self.fail(case, "", &e, None),
                 }
             }
             (StepKind::Check(_), Some(c)) => self.check(n, &c).await,
@@ -361,13 +388,11 @@ impl<'a> PipelineRun<'a> {
                 format!("connection {} is {}, not active", c.id, conn.status),
                 None,
             ),
-            Err(e) if e.status() == Some(404) => self.finish(
-                case,
-                Outcome::Failed,
-                format!("connection {} does not exist: {}", c.id, e.chain()),
-                None,
-            ),
-            Err(e) => self.finish(case, Outcome::Failed, e.chain(), None),
+            Err(e) if e.status() == Some(404) => {
+                let prefix = format!("connection {} does not exist: ", c.id);
+                self.fail(case, &prefix, &e, None)
+            }
+            Err(e) => self.fail(case, "", &e, None),
         }
     }
 
@@ -379,7 +404,17 @@ impl<'a> PipelineRun<'a> {
         validated_next: bool,
     ) -> Outcome {
         let case = self.begin(n, "sync", Some(&c.name));
-        let job = match self.client.trigger(&c.id, JobKind::Sync).await {
+        // The step's timeout bounds the whole step: the trigger (with its retries) and the wait.
+        let deadline = case.started + step.timeout;
+        let Some(triggered) = self
+            .within(deadline, self.client.trigger(&c.id, JobKind::Sync))
+            .await
+        else {
+            return self
+                .trigger_cut_off(case, c, JobKind::Sync, step.timeout)
+                .await;
+        };
+        let job = match triggered {
             Ok(Triggered::Started(job)) => {
                 self.finish(
                     case,
@@ -422,7 +457,17 @@ impl<'a> PipelineRun<'a> {
                         )
                     }
                     OnRunning::Attach => {
-                        match self.client.running_job(&c.id, JobKind::Sync).await {
+                        let found = self
+                            .within(deadline, self.client.running_job(&c.id, JobKind::Sync))
+                            .await;
+                        let Some(found) = found else {
+                            let msg = format!(
+                                "{why}; deadline of {} passed while looking for it",
+                                humantime::format_duration(step.timeout)
+                            );
+                            return self.finish(case, Outcome::Failed, msg, None);
+                        };
+                        match found {
                             Ok(Some(job)) => {
                                 let msg = format!("{why}; attached to running job {}", job.id);
                                 self.finish(case, Outcome::Passed, msg, Some(&job));
@@ -435,20 +480,18 @@ impl<'a> PipelineRun<'a> {
                                 return self.finish(case, Outcome::Failed, msg, None);
                             }
                             Err(e) => {
-                                return self.finish(
-                                    case,
-                                    Outcome::Failed,
-                                    format!("{why}; finding it failed: {}", e.chain()),
-                                    None,
-                                )
+                                let prefix = format!("{why}; finding it failed: ");
+                                return self.fail(case, &prefix, &e, None);
                             }
                         }
                     }
                 }
             }
-            Err(e) => return self.finish(case, Outcome::Failed, e.chain(), None),
+            Err(e) => return self.fail(case, "", &e, None),
         };
-        let (outcome, fin) = self.wait(n, c, job, JobKind::Sync, step.timeout).await;
+        let (outcome, fin) = self
+            .wait(n, c, job, JobKind::Sync, deadline, step.timeout)
+            .await;
         let case = self.begin(n, "stats", Some(&c.name));
         let Some(fin) = fin.filter(|_| outcome == Outcome::Passed) else {
             self.finish(
@@ -474,7 +517,14 @@ impl<'a> PipelineRun<'a> {
             "reset"
         };
         let case = self.begin(n, name, Some(&c.name));
-        let job = match self.client.trigger(&c.id, kind).await {
+        let deadline = case.started + step.timeout;
+        let Some(triggered) = self
+            .within(deadline, self.client.trigger(&c.id, kind))
+            .await
+        else {
+            return self.trigger_cut_off(case, c, kind, step.timeout).await;
+        };
+        let job = match triggered {
             Ok(Triggered::Started(job)) => {
                 self.finish(
                     case,
@@ -502,9 +552,9 @@ impl<'a> PipelineRun<'a> {
                     None,
                 )
             }
-            Err(e) => return self.finish(case, Outcome::Failed, e.chain(), None),
+            Err(e) => return self.fail(case, "", &e, None),
         };
-        let (outcome, _) = self.wait(n, c, job, kind, step.timeout).await;
+        let (outcome, _) = self.wait(n, c, job, kind, deadline, step.timeout).await;
         if outcome == Outcome::Passed {
             self.last_sync.remove(&c.name);
         }
@@ -525,7 +575,7 @@ impl<'a> PipelineRun<'a> {
                         None,
                     )
                 }
-                Err(e) => return self.finish(case, Outcome::Failed, e.chain(), None),
+                Err(e) => return self.fail(case, "", &e, None),
             },
         };
         if job.status != JobStatus::Succeeded {
@@ -574,18 +624,19 @@ impl<'a> PipelineRun<'a> {
         self.finish(case, outcome, msg, Some(&job))
     }
 
-    /// The `wait` case: poll `job` until it ends or the deadline passes.
+    /// The `wait` case: poll `job` until it ends or the step's `deadline` (its `timeout` after
+    /// the step began) passes.
     async fn wait(
         &mut self,
         n: usize,
         c: &Connection,
         job: Job,
         asked: JobKind,
+        deadline: Instant,
         timeout: Duration,
     ) -> (Outcome, Option<Job>) {
         let case = self.begin(n, "wait", Some(&c.name));
         let id = job.id;
-        let deadline = case.started + timeout;
         let mut interval = self.cfg.first_poll;
         let mut last_progress = case.started;
         let mut current = job;
@@ -616,22 +667,27 @@ impl<'a> PipelineRun<'a> {
                     let o = self.finish(case, Outcome::Failed, msg, Some(&j));
                     return (o, None);
                 }
+                Ok(j) if j.connection_id != c.id => {
+                    let msg = format!(
+                        "job {id} belongs to connection {}, not to {} (`{}`) whose {asked} was triggered",
+                        j.connection_id, c.id, c.name
+                    );
+                    let code = Some(Code::JobConnectionMismatch);
+                    let o = self.finish_coded(case, Outcome::Failed, msg, Some(&current), code);
+                    return (o, None);
+                }
                 Ok(j) => {
                     current = j;
                     transient = 0;
                 }
                 Err(e) if e.is_transient() && transient < 3 => {
                     transient += 1;
-                    tracing::warn!(job = id, error = %e.chain(), "polling failed; will poll again");
+                    tracing::warn!(job = id, error = %self.client.describe(&e), "polling failed; will poll again");
                     continue;
                 }
                 Err(e) => {
-                    let o = self.finish(
-                        case,
-                        Outcome::Failed,
-                        format!("polling job {id}: {}", e.chain()),
-                        Some(&current),
-                    );
+                    let prefix = format!("polling job {id}: ");
+                    let o = self.fail(case, &prefix, &e, Some(&current));
                     return (o, None);
                 }
             }
@@ -690,6 +746,42 @@ impl<'a> PipelineRun<'a> {
         tokio::time::timeout(left, call).await.ok()
     }
 
+    /// The step's deadline passed before its trigger was answered (retries included). The
+    /// trigger may still have started a job: look for a running one (within the cancel window)
+    /// and, if there is one, cancel it as at any deadline.
+    async fn trigger_cut_off(
+        &mut self,
+        case: CaseRun,
+        c: &Connection,
+        kind: JobKind,
+        timeout: Duration,
+    ) -> Outcome {
+        let mut msg = format!(
+            "deadline of {} passed before the {kind} trigger was answered",
+            humantime::format_duration(timeout)
+        );
+        let until = Instant::now() + self.cfg.cancel_confirm;
+        match self
+            .within(until, self.client.running_job(&c.id, kind))
+            .await
+        {
+            Some(Ok(Some(job))) => {
+                let cancelled = self.on_deadline(c, &job, timeout).await;
+                msg.push_str(&format!("; it started job {}: {cancelled}", job.id));
+            }
+            Some(Ok(None)) => msg.push_str("; no job of it is running"),
+            Some(Err(e)) => msg.push_str(&format!(
+                "; could not check whether it started a job: {}",
+                e.chain()
+            )),
+            None => msg.push_str(&format!(
+                "; could not check whether it started a job: no answer within {}",
+                humantime::format_duration(self.cfg.cancel_confirm)
+            )),
+        }
+        self.finish(case, Outcome::Failed, msg, None)
+    }
+
     /// At the deadline: cancel the job, confirm it ended, and look for a replacement job
     /// (Airbyte can spawn a new job when a pending one is cancelled). Returns the case message.
     ///
@@ -726,7 +818,7 @@ impl<'a> PipelineRun<'a> {
             match self.within(confirm_until, self.client.job(id)).await {
                 Some(Ok(j)) => status = Some(j.status),
                 Some(Err(e)) => {
-                    tracing::warn!(job = id, error = %e.chain(), "confirming cancellation")
+                    tracing::warn!(job = id, error = %self.client.describe(&e), "confirming cancellation")
                 }
                 None => tracing::warn!(job = id, "confirming cancellation: no answer in time"),
             }

@@ -164,6 +164,25 @@ pub enum Code {
     /// With `--spec`: a connection the spec declares that the policies block; the integration
     /// will fail at run time. `--explain` shows which side denies it.
     BlockedDeclaredFlow,
+    // ---- conform: server responses --------------------------------------------------------------
+    /// The Airbyte API answered with a redirect (3xx). `conform` never follows one: a redirect
+    /// could carry the credentials, the token request's client secret or a job trigger to
+    /// another host, or turn a `POST` into a `GET`. The message names the request URL and the
+    /// `Location`; point `--api-url` (or `airbyte.api.token-url`) at the final address.
+    RedirectRefused,
+    /// A response body is larger than `conform` reads (8 MiB), announced by `Content-Length` or
+    /// found while streaming. Reading stops there; no Airbyte API response comes near it.
+    ResponseTooLarge,
+    /// A JSON object in a response repeats a key (`{"status":"failed","status":"succeeded"}`).
+    /// Parsers disagree on which one counts, so `conform` fails the step instead of guessing.
+    DuplicateJsonKey,
+    /// A job read while waiting belongs to another connection than the one the step triggered
+    /// (public `connectionId`, Config API `configId`); the step fails instead of trusting it.
+    JobConnectionMismatch,
+    /// A step with `after: C` could not run because no step on `C` passed before it (that step
+    /// was skipped, or comes later). The step fails, so a pipeline whose step never ran does
+    /// not pass. (When the step on `C` failed, the dependent step is reported skipped.)
+    StepBlocked,
 }
 
 impl Code {

@@ -10,6 +10,7 @@ use super::body::{self, Stats};
 use super::scenario::{FaultAction, Operation};
 use super::state::{JobKind, JobStatus, Refusal, World};
 use super::{MockAuth, MockConfig, RecordedRequest, RECORDED_REQUESTS_CAP};
+use crate::text::base64;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -424,27 +425,6 @@ fn authorized(inner: &Inner, headers: &hyper::HeaderMap) -> bool {
             .is_some_and(|b| b == base64(format!("{user}:{password}").as_bytes())),
         MockAuth::Bearer { .. } | MockAuth::ClientCredentials { .. } => false,
     }
-}
-
-fn base64(input: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Check client credentials and issue a token; `None` if they are wrong.

@@ -152,6 +152,40 @@ impl Token {
     }
 }
 
+/// The longest token lifetime believed (one day): a larger `expires_in` is refreshed daily.
+pub const MAX_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// Parse a token response: a non-empty `access_token`, an optional `token_type` that must be
+/// `Bearer` (any case, as OAuth 2 says), and an optional non-negative `expires_in` in seconds,
+/// capped at [`MAX_TOKEN_LIFETIME`]. The error is the reason, without the token.
+pub fn parse_token(
+    v: &serde_json::Value,
+) -> Result<(SecretString, Option<std::time::Duration>), String> {
+    use serde_json::Value;
+    let access = match v.get("access_token") {
+        Some(Value::String(s)) if !s.is_empty() => SecretString::from(s.clone()),
+        Some(_) => return Err("field `access_token` is not a non-empty string".into()),
+        None => return Err("field `access_token` is missing".into()),
+    };
+    match v.get("token_type") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(_) => return Err("field `token_type` is not `Bearer`".into()),
+    }
+    let expires_in = match v.get("expires_in") {
+        None | Some(Value::Null) => None,
+        Some(n) => match n.as_f64() {
+            Some(s) if s >= 0.0 => Some(
+                std::time::Duration::try_from_secs_f64(s)
+                    .unwrap_or(MAX_TOKEN_LIFETIME)
+                    .min(MAX_TOKEN_LIFETIME),
+            ),
+            _ => return Err("field `expires_in` is not a non-negative number".into()),
+        },
+    };
+    Ok((access, expires_in))
+}
+
 /// How long before expiry a token is refreshed: 60 s, or half its lifetime for short tokens.
 pub(crate) fn refresh_margin(expires_in: std::time::Duration) -> std::time::Duration {
     (expires_in / 2).min(std::time::Duration::from_secs(60))

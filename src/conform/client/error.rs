@@ -125,6 +125,34 @@ pub enum ClientError {
         #[source]
         source: Box<ClientError>,
     },
+    /// The server answered with a redirect, which is never followed.
+    #[error("{operation}: HTTP {status} redirect from {from} to {to} refused (airguard never follows redirects)")]
+    Redirect {
+        /// The operation.
+        operation: String,
+        /// The HTTP status.
+        status: u16,
+        /// The request URL (without userinfo).
+        from: String,
+        /// The `Location`, resolved against the request URL (without userinfo).
+        to: String,
+    },
+    /// A response body is larger than [`super::MAX_RESPONSE_BYTES`].
+    #[error("{operation}: response body larger than {limit} bytes; stopped reading")]
+    TooLarge {
+        /// The operation.
+        operation: String,
+        /// The limit, bytes.
+        limit: usize,
+    },
+    /// A JSON object in the response repeats a key.
+    #[error("{operation}: response repeats the JSON key `{key}`")]
+    DuplicateKey {
+        /// The operation.
+        operation: String,
+        /// The repeated key.
+        key: String,
+    },
     /// Retries were exhausted (by attempts, elapsed time, or a Retry-After beyond the budget).
     #[error("{operation}: gave up after {attempts} attempt(s) in {}", humantime::format_duration(Duration::from_millis(.elapsed.as_millis() as u64)))]
     GaveUp {
@@ -165,6 +193,20 @@ impl ClientError {
             self,
             ClientError::GaveUp { .. } | ClientError::Ambiguous { .. }
         )
+    }
+
+    /// The stable code of this failure, for the kinds of hostile or broken answers that have one.
+    pub fn code(&self) -> Option<crate::diag::Code> {
+        use crate::diag::Code;
+        match self {
+            ClientError::Redirect { .. } => Some(Code::RedirectRefused),
+            ClientError::TooLarge { .. } => Some(Code::ResponseTooLarge),
+            ClientError::DuplicateKey { .. } => Some(Code::DuplicateJsonKey),
+            ClientError::GaveUp { last: e, .. } | ClientError::Ambiguous { source: e, .. } => {
+                e.code()
+            }
+            _ => None,
+        }
     }
 
     /// The full chain of messages, `a: b: c`, for reports.

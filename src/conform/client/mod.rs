@@ -10,18 +10,30 @@
 //! trigger was sent, first.
 //!
 //! Every response is validated into the types of [`model`]; a contract violation is a
-//! [`ClientError::InvalidResponse`] naming the field. This module never prints, and never logs
-//! or formats a credential or token (`tracing` events carry method, URL, status and attempt).
+//! [`ClientError::InvalidResponse`] naming the field. Against a hostile server: redirects are
+//! never followed (a 3xx is [`ClientError::Redirect`]), bodies are read up to
+//! [`MAX_RESPONSE_BYTES`] while streaming, JSON objects with a repeated key are refused
+//! ([`strict`]), and no server value can cause a panic. This module never prints, and never logs
+//! or formats a credential or token: `tracing` events carry method, URL (without userinfo),
+//! status and attempt, and everything else that leaves the client goes through
+//! [`Client::sanitize`] ([`redact`]).
 
 pub mod auth;
 pub mod error;
 pub mod model;
+pub mod redact;
 pub mod retry;
+pub mod strict;
 
 pub use auth::{Credentials, TokenBody};
 pub use error::{ClientError, FieldProblem};
 pub use model::{Connection, ConnectionStatus, Job, JobKind, JobStatus};
+pub use redact::{display_url, Redactor};
 pub use retry::RetryPolicy;
+
+/// The largest response body read (8 MiB). A larger one, announced by `Content-Length` or found
+/// while streaming, is [`ClientError::TooLarge`]; nothing beyond the limit is buffered.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
 use crate::spec::model::ApiFlavour;
 use auth::Token;
@@ -127,6 +139,14 @@ struct Request {
 
 struct Response {
     body: Vec<u8>,
+    /// The body parsed strictly, when JSON was asked for.
+    json: Option<Value>,
+}
+
+/// How one HTTP exchange failed before a status could be judged.
+enum Fetch {
+    Net(reqwest::Error),
+    TooLarge,
 }
 
 enum AuthHeader {
@@ -147,12 +167,13 @@ pub struct Client {
     token: tokio::sync::Mutex<Option<Token>>,
     generation: AtomicU64,
     sent: AtomicU64,
+    redactor: std::sync::RwLock<Redactor>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.base_url)
+            .field("base_url", &display_url(&self.base_url))
             .field("flavour", &self.flavour)
             .field("credentials", &self.credentials)
             .finish_non_exhaustive()
@@ -163,10 +184,36 @@ impl Client {
     /// Build a client.
     pub fn new(cfg: ClientConfig) -> Result<Self, ClientError> {
         if !(cfg.base_url.starts_with("http://") || cfg.base_url.starts_with("https://")) {
-            return Err(ClientError::InvalidUrl { url: cfg.base_url });
+            return Err(ClientError::InvalidUrl {
+                url: display_url(&cfg.base_url).into_owned(),
+            });
+        }
+        let mut redactor = Redactor::new();
+        match &cfg.credentials {
+            Credentials::None => {}
+            Credentials::Basic { user, password } => {
+                redactor.add_basic(user.expose_secret(), password.expose_secret())
+            }
+            Credentials::Bearer(t) => redactor.add(t.expose_secret()),
+            Credentials::ClientCredentials {
+                client_secret,
+                token_url,
+                ..
+            } => {
+                redactor.add(client_secret.expose_secret());
+                if let Some((u, p)) = redact::userinfo(token_url) {
+                    redactor.add_basic(&u, &p);
+                }
+            }
+        }
+        if let Some((u, p)) = redact::userinfo(&cfg.base_url) {
+            redactor.add_basic(&u, &p);
         }
         let http = reqwest::Client::builder()
             .user_agent(concat!("airguard/", env!("CARGO_PKG_VERSION")))
+            // Never follow a redirect: it could carry credentials, a client secret or a job
+            // trigger to another host, or turn a POST into a GET. A 3xx is an error.
+            .redirect(reqwest::redirect::Policy::none())
             // A CLI run is short; no idle-connection timer (it would also disturb paused-time tests).
             .pool_idle_timeout(None)
             .build()
@@ -182,6 +229,7 @@ impl Client {
             token: tokio::sync::Mutex::new(None),
             generation: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            redactor: std::sync::RwLock::new(redactor),
         })
     }
 
@@ -190,9 +238,30 @@ impl Client {
         self.flavour
     }
 
-    /// The base URL.
+    /// The base URL as configured (it may carry userinfo: show [`display_url`] of it).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `s` with every secret this client knows (credentials, URL passwords, access tokens
+    /// received so far) redacted and every control character escaped: what may leave the
+    /// client in a message, report or log line.
+    pub fn sanitize(&self, s: &str) -> String {
+        let redacted = match self.redactor.read() {
+            Ok(r) => r.redact(s).into_owned(),
+            // A poisoned lock still holds the secrets.
+            Err(p) => p.into_inner().redact(s).into_owned(),
+        };
+        crate::text::escape_control(&redacted).into_owned()
+    }
+
+    /// [`Self::sanitize`] of an error's full chain.
+    pub fn describe(&self, e: &ClientError) -> String {
+        self.sanitize(&e.chain())
+    }
+
+    fn log_url(&self, url: &str) -> String {
+        self.sanitize(&display_url(url))
     }
 
     /// Timeout of one HTTP request; `None` when requests are unbounded.
@@ -220,33 +289,12 @@ impl Client {
     /// Check the API is up: public `GET /health` (200, any body) or Config `GET /health`
     /// (`{"available": true}`). Sends no credentials, as the real clients do.
     pub async fn health(&self) -> Result<(), ClientError> {
+        let config = self.flavour == ApiFlavour::Config;
         let req = self.req(Method::GET, "/health", Body::None, true, false);
-        let resp = self.execute(&req, false).await?;
-        if self.flavour == ApiFlavour::Config {
+        let resp = self.execute(&req, config).await?;
+        if config {
             let v = parse_json(&req, &resp)?;
-            match v.get("available") {
-                Some(Value::Bool(true)) => {}
-                Some(Value::Bool(false)) => {
-                    return Err(invalid(
-                        &req,
-                        "available",
-                        FieldProblem::Mismatch {
-                            expected: "true".into(),
-                            got: "false".into(),
-                        },
-                    ))
-                }
-                Some(_) => {
-                    return Err(invalid(
-                        &req,
-                        "available",
-                        FieldProblem::WrongType {
-                            expected: "boolean",
-                        },
-                    ))
-                }
-                None => return Err(invalid(&req, "available", FieldProblem::Missing)),
-            }
+            model::config_health(&v).map_err(|(f, p)| invalid(&req, &f, p))?;
         }
         Ok(())
     }
@@ -517,7 +565,7 @@ impl Client {
                 Err(e @ ClientError::Ambiguous { .. }) => e,
                 Err(e) => return Err(e),
             };
-            tracing::warn!(op = %req.op, connection = connection_id, error = %err.chain(), "trigger outcome unknown; looking for its job before re-sending");
+            tracing::warn!(op = %req.op, connection = connection_id, error = %self.describe(&err), "trigger outcome unknown; looking for its job before re-sending");
             let filter = JobFilter {
                 kind: Some(kind),
                 status: None,
@@ -629,7 +677,7 @@ impl Client {
             unreachable!("fetch_token is only called for client credentials");
         };
         let token_err = |reason: String| ClientError::Token {
-            url: token_url.clone(),
+            url: display_url(token_url).into_owned(),
             reason,
         };
         let body = match body {
@@ -653,46 +701,25 @@ impl Client {
             auth: false,
         };
         let requested = Instant::now();
-        let resp = self
-            .execute(&req, true)
-            .await
-            .map_err(|e| token_err(e.chain()))?;
-        let v: Value = serde_json::from_slice(&resp.body)
-            .map_err(|e| token_err(format!("response is not JSON: {e}")))?;
-        let access = match v.get("access_token") {
-            Some(Value::String(s)) if !s.is_empty() => SecretString::from(s.clone()),
-            Some(_) => {
-                return Err(token_err(
-                    "field `access_token` is not a non-empty string".into(),
-                ))
+        let resp = self.execute(&req, true).await.map_err(|e| {
+            // Hostile answers keep their own error (and code); others name the token URL.
+            if e.code().is_some() {
+                e
+            } else {
+                token_err(e.chain())
             }
-            None => return Err(token_err("field `access_token` is missing".into())),
-        };
-        match v.get("token_type") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-            Some(other) => {
-                return Err(token_err(format!(
-                    "field `token_type` is {other}, expected `Bearer`"
-                )))
-            }
+        })?;
+        let v = parse_json(&req, &resp).map_err(|e| token_err(e.chain()))?;
+        let (access, expires_in) = auth::parse_token(&v).map_err(token_err)?;
+        if let Ok(mut r) = self.redactor.write() {
+            r.add(access.expose_secret());
         }
-        let expires_in = match v.get("expires_in") {
-            None | Some(Value::Null) => None,
-            Some(n) => match n.as_f64() {
-                Some(s) if s >= 0.0 => Some(Duration::from_secs_f64(s)),
-                _ => {
-                    return Err(token_err(
-                        "field `expires_in` is not a non-negative number".into(),
-                    ))
-                }
-            },
-        };
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::debug!(url = %token_url, expires_in_s = expires_in.map(|d| d.as_secs()), "obtained an access token");
+        tracing::debug!(url = %self.log_url(token_url), expires_in_s = expires_in.map(|d| d.as_secs()), "obtained an access token");
         Ok(Token {
             value: access,
-            refresh_at: expires_in.map(|e| requested + e.saturating_sub(auth::refresh_margin(e))),
+            refresh_at: expires_in
+                .and_then(|e| requested.checked_add(e.saturating_sub(auth::refresh_margin(e)))),
             generation,
         })
     }
@@ -733,7 +760,7 @@ impl Client {
                 rb = rb.timeout(t);
             }
             self.sent.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(op = %req.op, url = %req.url, attempt = failures + 1, "request");
+            tracing::debug!(op = %req.op, url = %self.log_url(&req.url), attempt = failures + 1, "request");
             let outcome = match rb.send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
@@ -742,17 +769,33 @@ impl Client {
                         .get("retry-after")
                         .and_then(|h| h.to_str().ok())
                         .and_then(|h| retry::parse_retry_after(h, SystemTime::now()));
-                    resp.bytes()
-                        .await
-                        .map(|b| (status, retry_after, b.to_vec()))
+                    if (300..400).contains(&status) {
+                        return Err(self.redirect_error(req, status, &resp));
+                    }
+                    read_body(resp).await.map(|b| (status, retry_after, b))
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(Fetch::Net(e)),
             };
             let (failure, retry_after) = match outcome {
                 Ok((status, _, body)) if (200..300).contains(&status) => {
                     tracing::debug!(op = %req.op, status, "response");
-                    if json {
-                        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                    if !json {
+                        return Ok(Response { body, json: None });
+                    }
+                    match strict::parse(&body) {
+                        Ok(v) => {
+                            return Ok(Response {
+                                body,
+                                json: Some(v),
+                            })
+                        }
+                        Err(strict::StrictError::DuplicateKey(key)) => {
+                            return Err(ClientError::DuplicateKey {
+                                operation: req.op.clone(),
+                                key,
+                            })
+                        }
+                        Err(strict::StrictError::Syntax(e)) => {
                             let err = ClientError::Malformed {
                                 operation: req.op.clone(),
                                 source: e,
@@ -764,11 +807,7 @@ impl Client {
                                 });
                             }
                             (err, None)
-                        } else {
-                            return Ok(Response { body });
                         }
-                    } else {
-                        return Ok(Response { body });
                     }
                 }
                 Ok((401, _, _))
@@ -799,7 +838,13 @@ impl Client {
                     (err, retry_after)
                 }
                 Ok((status, _, body)) => return Err(status_error(req, status, &body)),
-                Err(e) => {
+                Err(Fetch::TooLarge) => {
+                    return Err(ClientError::TooLarge {
+                        operation: req.op.clone(),
+                        limit: MAX_RESPONSE_BYTES,
+                    })
+                }
+                Err(Fetch::Net(e)) => {
                     let connect = e.is_connect();
                     let err = ClientError::Network {
                         operation: req.op.clone(),
@@ -820,7 +865,7 @@ impl Client {
                 .next_delay(failures, start.elapsed(), retry_after)
             {
                 Some(delay) => {
-                    tracing::warn!(op = %req.op, attempt = failures, delay_ms = delay.as_millis() as u64, error = %failure.chain(), "retrying");
+                    tracing::warn!(op = %req.op, attempt = failures, delay_ms = delay.as_millis() as u64, error = %self.describe(&failure), "retrying");
                     tokio::time::sleep(delay).await;
                 }
                 None => {
@@ -836,10 +881,59 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The error for a 3xx answer: both URLs, without userinfo.
+    fn redirect_error(&self, req: &Request, status: u16, resp: &reqwest::Response) -> ClientError {
+        let location = resp
+            .headers()
+            .get("location")
+            .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
+        let to = match location {
+            None => "(no Location header)".to_string(),
+            Some(l) => url::Url::parse(&req.url)
+                .and_then(|base| base.join(&l))
+                .map_or(l, |u| u.to_string()),
+        };
+        ClientError::Redirect {
+            operation: req.op.clone(),
+            status,
+            from: display_url(&req.url).into_owned(),
+            to: display_url(&to).into_owned(),
+        }
+    }
+}
+
+/// Read a body, at most [`MAX_RESPONSE_BYTES`] of it.
+async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, Fetch> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(Fetch::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Fetch::Net)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(Fetch::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn parse_json(req: &Request, resp: &Response) -> Result<Value, ClientError> {
-    serde_json::from_slice(&resp.body).map_err(|e| ClientError::Malformed {
-        operation: req.op.clone(),
-        source: e,
+    if let Some(v) = &resp.json {
+        return Ok(v.clone());
+    }
+    strict::parse(&resp.body).map_err(|e| match e {
+        strict::StrictError::Syntax(source) => ClientError::Malformed {
+            operation: req.op.clone(),
+            source,
+        },
+        strict::StrictError::DuplicateKey(key) => ClientError::DuplicateKey {
+            operation: req.op.clone(),
+            key,
+        },
     })
 }
 

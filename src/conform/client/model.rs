@@ -228,7 +228,8 @@ impl<'a> Obj<'a> {
         let s = self.str(key)?;
         table
             .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            // Exact: the API sends lowercase; `SUCCEEDED` is not a state it knows.
+            .find(|(name, _)| *name == s)
             .map(|(_, t)| *t)
             .ok_or_else(|| {
                 (
@@ -275,6 +276,27 @@ const CONNECTION_STATUSES: &[(&str, ConnectionStatus)] = &[
     ("deprecated", ConnectionStatus::Deprecated),
     ("locked", ConnectionStatus::Locked),
 ];
+
+/// Check a Config API `HealthCheckRead`: `{"available": true}`.
+pub fn config_health(v: &Value) -> Result<(), FieldError> {
+    let o = Obj::root(v)?;
+    match o.req("available")? {
+        Value::Bool(true) => Ok(()),
+        Value::Bool(false) => Err((
+            o.name("available"),
+            FieldProblem::Mismatch {
+                expected: "true".into(),
+                got: "false".into(),
+            },
+        )),
+        _ => Err((
+            o.name("available"),
+            FieldProblem::WrongType {
+                expected: "boolean",
+            },
+        )),
+    }
+}
 
 /// Parse a public-API `JobResponse`.
 pub fn public_job(v: &Value) -> Result<Job, FieldError> {
@@ -437,10 +459,10 @@ fn config_job(job: &Obj<'_>, attempts: &[(String, &Value)]) -> Result<Job, Field
                 None => (a.opt_uint("recordsSynced")?, a.opt_uint("bytesSynced")?),
             };
             if let Some(ar) = ar {
-                r = Some(r.unwrap_or(0) + ar);
+                r = Some(r.unwrap_or(0).saturating_add(ar));
             }
             if let Some(ab) = ab {
-                b = Some(b.unwrap_or(0) + ab);
+                b = Some(b.unwrap_or(0).saturating_add(ab));
             }
         }
         records = r;
@@ -456,14 +478,21 @@ fn config_job(job: &Obj<'_>, attempts: &[(String, &Value)]) -> Result<Job, Field
         end,
         records,
         bytes,
-        attempts: Some(attempts.len() as u32),
+        attempts: Some(u32::try_from(attempts.len()).unwrap_or(u32::MAX)),
         duration_secs: end.map(|e| e.saturating_sub(start).max(0) as u64),
     })
 }
 
-/// Seconds since the epoch for a UTC civil date and time (proleptic Gregorian).
+/// Seconds since the epoch for a UTC civil date and time (proleptic Gregorian), years 0–9999
+/// (anything else is `None`, so no arithmetic here can overflow).
 pub fn epoch_seconds(year: i64, month: u32, day: u32, h: u32, m: u32, s: u32) -> Option<i64> {
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+    if !(0..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || h > 23
+        || m > 59
+        || s > 60
+    {
         return None;
     }
     // Howard Hinnant's days_from_civil.
@@ -495,11 +524,12 @@ pub fn parse_iso_time(s: &str) -> Option<i64> {
         let pos = time.rfind(['+', '-'])?;
         let (c, off) = time.split_at(pos);
         let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off[1..].split_once(':')?;
-        (
-            c,
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
-        )
+        let (oh, om) = off.get(1..)?.split_once(':')?;
+        let (oh, om) = (oh.parse::<i64>().ok()?, om.parse::<i64>().ok()?);
+        if !(0..=23).contains(&oh) || !(0..=59).contains(&om) {
+            return None;
+        }
+        (c, sign * (oh * 3600 + om * 60))
     };
     let mut parts = clock.split(':');
     let h: u32 = parts.next()?.parse().ok()?;
@@ -546,12 +576,16 @@ pub fn parse_iso_duration(s: &str) -> Option<u64> {
     (any && total >= 0.0).then_some(total as u64)
 }
 
-/// Format epoch seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+/// Format epoch seconds as `YYYY-MM-DDTHH:MM:SSZ` (years 1970–9999; other values as the number).
 pub fn format_epoch(secs: i64) -> String {
+    /// 10000-01-01T00:00:00Z, the first second RFC 3339 cannot write.
+    const YEAR_10000: u64 = 253_402_300_800;
     match u64::try_from(secs) {
-        Ok(s) => humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(s))
-            .to_string(),
-        Err(_) => secs.to_string(),
+        Ok(s) if s < YEAR_10000 => {
+            humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(s))
+                .to_string()
+        }
+        _ => secs.to_string(),
     }
 }
 

@@ -98,7 +98,7 @@ pub fn parse_http_date(s: &str) -> Option<SystemTime> {
         return None;
     }
     let secs = super::model::epoch_seconds(year, month, day, h, m, sec)?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(secs).ok()?))
 }
 
 #[cfg(test)]
