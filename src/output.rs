@@ -253,7 +253,7 @@ pub fn write_atomic(dir: &Utf8Path, artifacts: &[Artifact]) -> Result<(), Output
         let _ = std::fs::remove_dir_all(&staged);
         e
     };
-    if matches!(kind(dir)?, Kind::Dir) {
+    if matches!(kind(dir).map_err(cleanup)?, Kind::Dir) {
         if exchange(&staged, dir).is_ok() {
             // `staged` now holds the previous output.
             if crash::at(crash::Point::Swapped) {
