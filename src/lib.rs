@@ -3,12 +3,13 @@
 //! The crate is a library with a thin binary (`src/main.rs`). The module list below is the
 //! architecture; `ARCHITECTURE.md` explains it. Data flows one way:
 //! `spec` (load → validate → [`spec::Model`]) → `render` (pure: Model → artifacts) → `output`
-//! (the only writer). `diag` is the leaf every module reports through.
+//! (the only writer). `diag` is the leaf every module reports through; `input` is the one bounded file reader.
 
 pub mod audit;
 pub mod cli;
 pub mod conform;
 pub mod diag;
+pub mod input;
 pub mod mock;
 pub mod output;
 pub mod render;

@@ -15,6 +15,8 @@ mod netpol;
 mod props;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.
 mod spec;
+/// The vendored upstream oracles under `schemas/upstream/` match their SOURCE.md.
+mod upstream;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
 

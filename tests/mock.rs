@@ -1,5 +1,5 @@
 //! The mock Airbyte server, over real HTTP: every response body validates against the response
-//! schema of its operation in the real OpenAPI files (`../shared/reference/airbyte/`), the job
+//! schema of its operation in the real OpenAPI files (`schemas/upstream/airbyte/`), the job
 //! state machine walks the real statuses, and each fault fixture in `fixtures/mock/` does what
 //! it says. Time is paused tokio time, so nothing here waits on the wall clock.
 
@@ -20,7 +20,7 @@ struct Oracle {
 }
 
 fn load_yaml(rel: &str) -> Value {
-    let path = util::reference(rel);
+    let path = util::upstream(rel);
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))

@@ -168,7 +168,7 @@ fn strict_validator() -> &'static jsonschema::Validator {
 fn compile_strict_validator() -> jsonschema::Validator {
     let dir = "kubernetes/kubernetes-validate-v1.37.0-local-strict";
     let read = |f: &str| -> serde_json::Value {
-        let p = crate::util::reference(&format!("{dir}/{f}"));
+        let p = crate::util::upstream(&format!("{dir}/{f}"));
         serde_json::from_str(
             &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
         )

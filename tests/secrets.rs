@@ -2,7 +2,7 @@
 //! the real upstream schemas (ESO v2.9.0 CRDs, apache-airflow chart 1.21 `values.schema.json`),
 //! snapshotted, and scanned for anything that is not a reference to a secret.
 
-use crate::util::{reference, root};
+use crate::util::{root, upstream};
 use airguard::render::{self, Artifact};
 use airguard::spec::Model;
 use serde_json::{Map, Value};
@@ -84,7 +84,7 @@ fn close(schema: &mut Value) {
 static CRDS: LazyLock<BTreeMap<String, jsonschema::Validator>> = LazyLock::new(|| {
     let mut out = BTreeMap::new();
     for file in ["externalsecrets", "secretstores", "clustersecretstores"] {
-        let text = std::fs::read_to_string(reference(&format!(
+        let text = std::fs::read_to_string(upstream(&format!(
             "external-secrets/external-secrets.io_{file}.yaml"
         )))
         .unwrap();
@@ -250,14 +250,14 @@ fn airflow_connection_is_assembled_by_eso_not_by_airguard() {
 
 static CHART_SCHEMA: LazyLock<Value> = LazyLock::new(|| {
     serde_json::from_str(
-        &std::fs::read_to_string(reference("airflow-chart/values.schema.json")).unwrap(),
+        &std::fs::read_to_string(upstream("airflow-chart/values.schema.json")).unwrap(),
     )
     .unwrap()
 });
 static CHART_VALIDATOR: LazyLock<jsonschema::Validator> =
     LazyLock::new(|| jsonschema::validator_for(&CHART_SCHEMA).expect("chart schema compiles"));
 static CHART_VALUES: LazyLock<Value> = LazyLock::new(|| {
-    yaml_to_json(&std::fs::read_to_string(reference("airflow-chart/values.yaml")).unwrap())
+    yaml_to_json(&std::fs::read_to_string(upstream("airflow-chart/values.yaml")).unwrap())
 });
 
 /// Helm's merge of user values over chart defaults: maps merge recursively; lists and scalars

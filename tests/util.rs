@@ -14,18 +14,11 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
-/// A path under the read-only `shared/reference/` oracles: `../shared/reference/` from the
-/// repository root, or the nearest ancestor's `shared/reference/` (for git worktrees nested
-/// deeper than the main checkout).
-pub fn reference(rel: &str) -> PathBuf {
-    let root = root();
-    let base = root
-        .ancestors()
-        .skip(1)
-        .map(|a| a.join("shared").join("reference"))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| root.join("..").join("shared").join("reference"));
-    base.join(rel)
+/// A path under `schemas/upstream/`: unmodified copies of upstream files (schemas, API
+/// descriptions, CRDs) that tests use as oracles. `schemas/upstream/SOURCE.md` says where each
+/// came from; `upstream::vendored_files_match_source_md` checks their bytes.
+pub fn upstream(rel: &str) -> PathBuf {
+    root().join("schemas").join("upstream").join(rel)
 }
 
 /// A command for the `airguard` binary built for these tests.

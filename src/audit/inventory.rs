@@ -157,12 +157,9 @@ pub fn load_paths(files: &mut Files, paths: &[Utf8PathBuf]) -> (Inventory, Vec<D
             list.push(p.clone());
         }
         for f in list {
-            match std::fs::read_to_string(&f) {
+            match crate::input::read_to_string(f.as_std_path(), crate::input::MANIFEST_LIMIT) {
                 Ok(text) => load_str(files, &mut inv, &mut diags, f.as_str(), &text),
-                Err(e) => diags.push(
-                    Diagnostic::new(Code::IoError, format!("cannot read `{f}`: {e}"))
-                        .with_help("check the path given on the command line"),
-                ),
+                Err(e) => diags.push(e.diagnostic()),
             }
         }
     }

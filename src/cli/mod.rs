@@ -116,7 +116,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Status::Failed) => ExitCode::from(1),
         Ok(Status::InputError) => ExitCode::from(EXIT_ERROR),
         Err(e) => {
-            crate::output::eprint(&format!("error: {e:#}\n"));
+            if e.downcast_ref::<crate::output::OutputError>().is_some() {
+                // Writing failed: report it under its stable code, with the whole cause chain.
+                let d =
+                    crate::diag::Diagnostic::new(crate::diag::Code::OutputError, format!("{e:#}"));
+                let files = crate::diag::Files::new();
+                crate::output::eprint(&crate::diag::render::human(&files, &[d], color.enabled()));
+            } else {
+                crate::output::eprint(&format!("error: {e:#}\n"));
+            }
             ExitCode::from(EXIT_ERROR)
         }
     }

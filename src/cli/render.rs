@@ -32,25 +32,57 @@ pub struct Args {
 /// Render.
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     let mut files = Files::new();
-    let (model, diags) = crate::spec::from_file(&mut files, &args.spec);
+    let (model, mut diags) = crate::spec::from_file(&mut files, &args.spec);
     // stdout carries the YAML stream (--stdout) or the diff (--check): JSON diagnostics then go
-    // to stderr so the stream stays parseable.
-    if args.format == DiagFormat::Json && (args.stdout || args.check) {
-        crate::output::eprint(&diag::render::json(&files, &diags));
-    } else {
-        super::validate::report(&files, &diags, args.format, color);
+    // to stderr so the stream stays parseable. JSON is one document, printed once at the end (an
+    // output error joins the spec's diagnostics); human diagnostics are printed as they come.
+    let json = args.format == DiagFormat::Json;
+    let report = |diags: &[diag::Diagnostic]| {
+        if json && (args.stdout || args.check) {
+            crate::output::eprint(&diag::render::json(&files, diags));
+        } else {
+            super::validate::report(&files, diags, args.format, color);
+        }
+    };
+    if !json || diag::has_errors(&diags) {
+        report(&diags);
     }
     let Some(model) = model.filter(|_| !diag::has_errors(&diags)) else {
         return Ok(Status::InputError);
     };
     let artifacts = crate::render::render(&model).context("rendering failed")?;
+    let status = match write_or_check(&args, &artifacts) {
+        Ok(status) => status,
+        Err(e) => {
+            // Output errors are diagnostics too (code `output-error`), in the chosen format.
+            diags.push(e.diagnostic());
+            if !json {
+                report(&diags[diags.len() - 1..]);
+            }
+            Status::InputError
+        }
+    };
+    if json {
+        report(&diags);
+    }
+    Ok(status)
+}
+
+/// Print the stream, check for drift, or write the output directory.
+fn write_or_check(
+    args: &Args,
+    artifacts: &[crate::render::Artifact],
+) -> Result<Status, crate::output::OutputError> {
     if args.stdout {
-        crate::output::print(&crate::render::stream(&artifacts));
+        crate::output::print(&crate::render::stream(artifacts));
         return Ok(Status::Ok);
     }
-    let out = args.out.expect("clap requires --out without --stdout");
+    let out = args
+        .out
+        .as_ref()
+        .expect("clap requires --out without --stdout");
     if args.check {
-        let drift = crate::output::check(&out, &artifacts)?;
+        let drift = crate::output::check(out, artifacts)?;
         if drift.is_empty() {
             crate::output::eprint(&format!(
                 "{out} is up to date ({} files)\n",
@@ -68,10 +100,10 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         ));
         return Ok(Status::Failed);
     }
-    crate::output::check_target(&out, &[args.spec.as_path()], args.force)?;
-    crate::output::write_atomic(&out, &artifacts)?;
+    crate::output::check_target(out, &[args.spec.as_path()], args.force)?;
+    crate::output::write_atomic(out, artifacts)?;
     let mut s = format!("wrote {} files to {out}:\n", artifacts.len());
-    for a in &artifacts {
+    for a in artifacts {
         s.push_str(&format!("  {}\n", a.path));
     }
     crate::output::eprint(&s);

@@ -45,6 +45,22 @@ pub enum Code {
     InvalidValue,
     /// The spec's `version` is not one this airguard understands (only `1` today).
     UnsupportedVersion,
+    /// An input path is not a regular file: a character or block device (such as `/dev/zero`), a
+    /// FIFO, a socket or a directory where a file is needed (a spec path that is a directory is
+    /// reported as `io-error`). airguard refuses it before reading, so a device cannot feed it
+    /// endless input and a FIFO cannot make it wait. Pass the file itself.
+    NotARegularFile,
+    /// An input file is larger than airguard reads: 16 MiB for a spec or a mock scenario, 64 MiB
+    /// for each manifest file given to `audit`. The size is checked before reading and again while
+    /// reading, so a file that grows cannot exceed it. Check that this is the right file.
+    InputTooLarge,
+
+    // ---- writing output -----------------------------------------------------------------------
+    /// airguard could not write its output: a directory could not be created, a file written or
+    /// renamed, the output path is a symbolic link or not a directory, or the target holds files
+    /// airguard did not write. The message names the path and the operation; nothing was left
+    /// half-written (the previous output, if any, is unchanged).
+    OutputError,
 
     // ---- spec semantics -----------------------------------------------------------------------
     /// Two items of the same list share a name; names must be unique so that every rendered

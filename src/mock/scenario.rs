@@ -326,10 +326,13 @@ impl Scenario {
     /// Read, parse and check a scenario file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, ScenarioError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: name.clone(),
-            source,
-        })?;
+        let text =
+            crate::input::read_to_string(path, crate::input::SCENARIO_LIMIT).map_err(|e| {
+                ScenarioError::Read {
+                    path: name.clone(),
+                    source: e.into(),
+                }
+            })?;
         Self::from_str(&name, &text)
     }
 

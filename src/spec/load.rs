@@ -1,12 +1,14 @@
 //! Phase one of spec loading: read the file, parse YAML with locations, check the schema.
 //!
-//! Every problem becomes a [`Diagnostic`]: a missing file, a directory, an empty file, a YAML
-//! syntax error (with line and column), and every schema violation (unknown keys, wrong types,
-//! missing keys). The typed [`RawSpec`] is produced only when the schema check passed.
+//! Every problem becomes a [`Diagnostic`]: a missing file, a directory, a device or other
+//! non-regular file and a file over 16 MiB (both refused before reading, see [`crate::input`]),
+//! an empty file, a YAML syntax error (with line and column), and every schema violation
+//! (unknown keys, wrong types, missing keys). The typed [`RawSpec`] is produced only when the schema check passed.
 
 use super::raw::RawSpec;
 use super::yaml::{Document, Node};
 use crate::diag::{Code, Diagnostic, Files};
+use crate::input::InputError;
 use camino::Utf8Path;
 
 /// Result of phase one.
@@ -37,28 +39,23 @@ fn read(path: &Utf8Path) -> Result<String, Box<Diagnostic>> {
             Diagnostic::new(Code::IoError, msg).with_help(help.to_string()),
         ))
     };
-    match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return io(
-                format!("spec file `{path}` does not exist"),
-                "pass the spec with --spec PATH, or create one with `airguard init`",
-            )
+    match crate::input::read(path.as_std_path(), crate::input::SPEC_LIMIT) {
+        Err(InputError::NotFound { .. }) => io(
+            format!("spec file `{path}` does not exist"),
+            "pass the spec with --spec PATH, or create one with `airguard init`",
+        ),
+        Err(InputError::NotARegularFile {
+            kind: "a directory",
+            ..
+        }) => io(
+            format!("`{path}` is a directory, not a spec file"),
+            "pass the spec file itself, e.g. --spec airguard.yaml",
+        ),
+        Err(e @ (InputError::NotARegularFile { .. } | InputError::TooLarge { .. })) => {
+            Err(Box::new(e.diagnostic().with_help(
+                "pass the spec file itself, e.g. --spec airguard.yaml (at most 16 MiB)",
+            )))
         }
-        Err(e) => {
-            return io(
-                format!("cannot read spec file `{path}`: {e}"),
-                "check the path and its permissions",
-            )
-        }
-        Ok(m) if m.is_dir() => {
-            return io(
-                format!("`{path}` is a directory, not a spec file"),
-                "pass the spec file itself, e.g. --spec airguard.yaml",
-            )
-        }
-        Ok(_) => {}
-    }
-    match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).or_else(|e| {
             io(
                 format!(
@@ -68,8 +65,8 @@ fn read(path: &Utf8Path) -> Result<String, Box<Diagnostic>> {
                 "save the file as UTF-8",
             )
         }),
-        Err(e) => io(
-            format!("cannot read spec file `{path}`: {e}"),
+        Err(InputError::Io { source, .. }) => io(
+            format!("cannot read spec file `{path}`: {source}"),
             "check the path and its permissions",
         ),
     }
