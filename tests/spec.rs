@@ -108,3 +108,80 @@ fn json_diagnostics_carry_line_and_column() {
     assert_eq!(d["path"], "/airbyte/egress/0/cidr");
     assert_eq!(json["schema_version"], 1);
 }
+
+/// The example spec with `from` replaced by `to` (which must change it).
+fn example_with(from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(crate::util::fixture("specs/valid/example.yaml")).unwrap();
+    assert!(text.contains(from), "{from}");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn regression_yaml11_booleans_and_numbers_are_rejected_with_a_hint() {
+    // (replace, with, the help must contain). Each reads differently in YAML 1.1 (the parser)
+    // and YAML 1.2 (the published JSON Schema, editors).
+    let cases = [
+        // A key the parser turned into `true`: rendered as label `"true"` before.
+        ("    k8s-app: kube-dns", "    on: kube-dns", "`\"on\":`"),
+        ("    k8s-app: kube-dns", "    y: kube-dns", "`\"y\":`"),
+        // A YAML 1.1 boolean in a boolean field: YAML 1.2 reads a string.
+        (
+            "      ports: [5432]\n",
+            "      ports: [5432]\n      allow-internet: yes\n      reason: x\n",
+            "write `true`",
+        ),
+        (
+            "    app.kubernetes.io/name: ingress-nginx\n",
+            "    app.kubernetes.io/name: ingress-nginx\n  airflow-ui: Off\n",
+            "write `false`",
+        ),
+        // Booleans and numbers where text belongs.
+        ("  release: airflow", "  release: True", "quote it"),
+        ("  release: airflow", "  release: n", "quote it"),
+        ("  release: airflow", "  release: FALSE", "quote it"),
+        (
+            "  chart-version: \"2.0.19\"",
+            "  chart-version: 2.10",
+            "`\"2.10\"`",
+        ),
+        // Numbers YAML 1.1 reads otherwise (octal, `_`).
+        ("  port: 53", "  port: 053", "plain decimal"),
+        (
+            "      ports: [5432]",
+            "      ports: [5_432]",
+            "plain decimal",
+        ),
+    ];
+    for (from, to, hint) in cases {
+        let text = example_with(from, to);
+        let mut files = Files::new();
+        let (model, diags) = airguard::spec::from_str(&mut files, "spec.yaml", &text);
+        let rendered = diag::render::human(&files, &diags, false);
+        assert!(model.is_none(), "{to:?} accepted");
+        assert!(
+            rendered.contains(hint),
+            "{to:?}: no hint {hint:?}:\n{rendered}"
+        );
+    }
+}
+
+#[test]
+fn regression_non_utf8_spec_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spec.yaml");
+    std::fs::write(&path, b"version: 1\nplatform:\n  name: caf\xe9\n").unwrap();
+    let path = camino::Utf8PathBuf::from_path_buf(path).unwrap();
+    let mut files = Files::new();
+    let (model, diags) = airguard::spec::from_file(&mut files, &path);
+    assert!(model.is_none());
+    let json: serde_json::Value =
+        serde_json::from_str(&diag::render::json(&files, &diags)).unwrap();
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["code"], "yaml-syntax", "{json}");
+    assert_eq!(d["line"], 3, "{json}");
+    assert_eq!(d["column"], 12, "{json}");
+    assert!(
+        d["message"].as_str().unwrap().contains("not UTF-8"),
+        "{json}"
+    );
+}
