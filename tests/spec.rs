@@ -185,3 +185,96 @@ fn regression_non_utf8_spec_names_line_and_column() {
         "{json}"
     );
 }
+
+/// Load `text`; the codes of its diagnostics, and whether a model came out.
+fn codes(text: &str) -> (bool, Vec<String>) {
+    let mut files = Files::new();
+    let (model, diags) = airguard::spec::from_str(&mut files, "spec.yaml", text);
+    let codes = diags.iter().map(|d| d.code.as_str().to_string()).collect();
+    (model.is_some(), codes)
+}
+
+#[test]
+fn regression_forward_after_is_an_unknown_dependency() {
+    // The sync of `orders` runs after the step that waits for it: conform skipped that step.
+    let text = example_with(
+        "steps: [{ sync: orders }, { sync: customers, after: orders }]",
+        "steps: [{ sync: customers, after: orders }, { sync: orders }]",
+    );
+    assert_eq!(
+        codes(&text),
+        (false, vec!["unknown-dependency".to_string()])
+    );
+    let mut files = Files::new();
+    let (_, diags) = airguard::spec::from_str(&mut files, "spec.yaml", &text);
+    assert_eq!(diags[0].path.as_deref(), Some("/pipelines/1/steps/0/after"));
+    // Waiting for an earlier step on the same connection stays valid.
+    let again = example_with(
+        "steps: [{ sync: orders }, { sync: customers, after: orders }]",
+        "steps: [{ sync: orders }, { sync: orders, after: orders }]",
+    );
+    assert_eq!(codes(&again), (true, vec![]));
+}
+
+#[test]
+fn regression_local_executor_with_default_or_worker_callers_loads() {
+    for callers in ["  callers: [worker, triggerer]\n", ""] {
+        let text = example_with(
+            "  executor: celery          # celery, kubernetes or local\n  connection-id: airbyte_default\n  callers: [worker, triggerer]\n",
+            &format!("  executor: local\n{callers}"),
+        );
+        assert_eq!(codes(&text), (true, vec![]), "{callers:?}");
+    }
+}
+
+#[test]
+fn regression_kubernetes_api_to_the_internet_needs_a_justification() {
+    let open = example_with(
+        "cidrs: [172.20.0.10/32, 172.20.0.11/32]",
+        "cidrs: [0.0.0.0/0]",
+    );
+    assert_eq!(
+        codes(&open),
+        (false, vec!["internet-egress-unjustified".to_string()])
+    );
+    let justified = example_with(
+        "cidrs: [172.20.0.10/32, 172.20.0.11/32]",
+        "cidrs: [0.0.0.0/0]\n    allow-internet: true\n    reason: managed control plane behind changing addresses",
+    );
+    assert_eq!(codes(&justified), (true, vec![]));
+}
+
+#[test]
+fn regression_basic_and_bearer_auth_warn_that_airflow_gets_no_credentials() {
+    let basic = example_with("    auth: client-credentials", "    auth: basic");
+    assert_eq!(
+        codes(&basic),
+        (
+            true,
+            vec!["airflow-connection-without-credentials".to_string()]
+        )
+    );
+    let bearer = example_with("    auth: client-credentials", "    auth: bearer").replace(
+        "client-secret: platform/airbyte#client_secret",
+        "token: platform/airbyte#token",
+    );
+    let (ok, found) = codes(&bearer);
+    assert!(ok, "{found:?}");
+    assert!(found.contains(&"airflow-connection-without-credentials".to_string()));
+}
+
+#[test]
+fn regression_chart_without_public_api_is_reported() {
+    let text = example_with("  chart: v2", "  chart: v1")
+        .replace("chart-version: \"2.0.19\"", "chart-version: \"0.64.81\"");
+    let (ok, found) = codes(&text);
+    assert!(
+        !ok && found.contains(&"public-api-unavailable".to_string()),
+        "{found:?}"
+    );
+    let current = example_with("  chart: v2", "  chart: v1")
+        .replace("chart-version: \"2.0.19\"", "chart-version: \"0.654.0\"");
+    assert!(!codes(&current)
+        .1
+        .contains(&"public-api-unavailable".to_string()));
+}
