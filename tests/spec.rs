@@ -208,6 +208,15 @@ fn regression_forward_after_is_an_unknown_dependency() {
     let mut files = Files::new();
     let (_, diags) = airguard::spec::from_str(&mut files, "spec.yaml", &text);
     assert_eq!(diags[0].path.as_deref(), Some("/pipelines/1/steps/0/after"));
+    // A step cannot wait for itself.
+    let itself = example_with(
+        "steps: [{ sync: orders }, { sync: customers, after: orders }]",
+        "steps: [{ sync: customers, after: customers }, { sync: orders }]",
+    );
+    assert_eq!(
+        codes(&itself),
+        (false, vec!["unknown-dependency".to_string()])
+    );
     // Waiting for an earlier step on the same connection stays valid.
     let again = example_with(
         "steps: [{ sync: orders }, { sync: customers, after: orders }]",

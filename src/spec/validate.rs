@@ -1352,14 +1352,14 @@ impl Cx<'_> {
                 continue;
             }
             let p = format!("{base}/steps/{si}/after");
-            let (message, help) = if edges[i].is_empty() {
+            let (message, help) = if producers(after).is_empty() {
                 (
                     format!("`after: {after}` but no step of this pipeline syncs, resets or clears `{after}`"),
                     format!("add a step `{{sync: {after}}}` to the pipeline, or remove `after`"),
                 )
             } else {
                 (
-                    format!("`after: {after}` names a step that runs later in the pipeline: this step would never run"),
+                    format!("`after: {after}` names no earlier step: the steps on `{after}` run at or after this one, so it would never run"),
                     format!("move the step on `{after}` before this one, or remove `after`"),
                 )
             };
