@@ -927,7 +927,6 @@ pub(crate) mod tests {
     /// A model equal to `templates/airguard.yaml` in everything topology reads.
     pub(crate) fn example_model() -> Model {
         Model {
-            source: "airguard.yaml".into(),
             platform: "data-platform".into(),
             airbyte: Airbyte {
                 namespace: "airbyte".into(),

@@ -1,5 +1,6 @@
 //! Property tests: random valid specs load, render, and render to the same bytes twice; random
-//! and mutated YAML never panics and every error points into the file.
+//! and mutated YAML, arbitrary YAML trees and arbitrary bytes never panic, and every diagnostic
+//! points into the file (or, when showing the line would print credentials, names its path).
 
 use airguard::diag::{self, Files};
 use airguard::spec::raw::*;
@@ -122,7 +123,7 @@ prop_compose! {
                 secret_persistence: SecretPersistence::ConfigDb,
                 egress,
                 registry_egress: registry,
-                kubernetes_api: KubernetesApi { cidrs: { let mut k = k8s; k.sort(); k.dedup(); k }, ports: vec![PortSpec::Single(443)] },
+                kubernetes_api: KubernetesApi { cidrs: { let mut k = k8s; k.sort(); k.dedup(); k }, ports: vec![PortSpec::Single(443)], allow_internet: false, reason: None },
             },
             airflow: Airflow {
                 namespace: format!("af-{af_ns}"),
@@ -163,8 +164,179 @@ fn load(text: &str) -> (Files, Option<airguard::spec::Model>, Vec<diag::Diagnost
     (files, m, d)
 }
 
+/// Every diagnostic is located: a label inside its file, or (when the line would show
+/// credentials) a JSON pointer.
+fn assert_located(files: &Files, diags: &[diag::Diagnostic]) -> Result<(), TestCaseError> {
+    for d in diags {
+        match &d.label {
+            Some(label) => {
+                let len = files.source(label.file).len();
+                prop_assert!(
+                    label.range.start <= label.range.end && label.range.end <= len,
+                    "out of the file: {:?}",
+                    d
+                );
+            }
+            None => prop_assert!(d.path.is_some(), "unlocated: {:?}", d),
+        }
+    }
+    Ok(())
+}
+
+/// Plain scalars, including every kind YAML 1.1 and 1.2 read differently.
+fn scalar() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "n",
+            "True",
+            "false",
+            "~",
+            "null",
+            "012",
+            "0o17",
+            "0b11",
+            "1_000",
+            "1:30",
+            "0x1F",
+            "1e3",
+            "2.10",
+            "-1",
+            "65536",
+            "0.0.0.0/0",
+            "10.0.0.1/32",
+            "v2",
+            "v1",
+            "local",
+            "public",
+            "config",
+            "basic",
+            "bearer",
+            "1h",
+            "airbyte",
+            "airflow",
+            "health",
+            "\"quoted\"",
+            "'single'",
+            "\"\\u2028\"",
+        ])
+        .prop_map(str::to_string),
+        "[a-z][a-z0-9-]{0,10}",
+    ]
+}
+
+/// Keys of the spec, and a few that are not.
+fn key() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "version",
+        "platform",
+        "name",
+        "airbyte",
+        "namespace",
+        "release",
+        "chart",
+        "chart-version",
+        "api",
+        "url",
+        "flavour",
+        "auth",
+        "token-url",
+        "base-path",
+        "egress",
+        "cidr",
+        "ports",
+        "except",
+        "allow-internet",
+        "reason",
+        "kubernetes-api",
+        "cidrs",
+        "airflow",
+        "executor",
+        "callers",
+        "connection-id",
+        "dns",
+        "pod-labels",
+        "port",
+        "secrets",
+        "store",
+        "kind",
+        "provider",
+        "vault",
+        "connections",
+        "id",
+        "pipelines",
+        "steps",
+        "sync",
+        "after",
+        "on",
+        "yes",
+        "1",
+        "012",
+        "~",
+    ])
+    .prop_map(str::to_string)
+}
+
+/// Arbitrary YAML trees in flow style, whose top level is usually a mapping.
+fn yaml_tree() -> impl Strategy<Value = String> {
+    let leaf = scalar();
+    let tree = leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(|v| format!("[{}]", v.join(", "))),
+            prop::collection::vec((key(), inner), 0..6).prop_map(|kv| {
+                let items: Vec<String> = kv.into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                format!("{{{}}}", items.join(", "))
+            }),
+        ]
+    });
+    prop::collection::vec((key(), tree), 0..8).prop_map(|kv| {
+        kv.into_iter()
+            .map(|(k, v)| format!("{k}: {v}\n"))
+            .collect::<String>()
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_diagnostics_are_located(
+        bytes in prop::collection::vec(any::<u8>(), 0..600),
+    ) {
+        let mut files = Files::new();
+        let (model, diags) = airguard::spec::from_bytes(&mut files, "spec.yaml", &bytes);
+        prop_assert!(model.is_some() || diag::has_errors(&diags));
+        assert_located(&files, &diags)?;
+    }
+
+    #[test]
+    fn arbitrary_yaml_never_panics_and_diagnostics_are_located(text in yaml_tree()) {
+        let (files, model, diags) = load(&text);
+        prop_assert!(model.is_some() || diag::has_errors(&diags));
+        assert_located(&files, &diags)?;
+    }
+
+    #[test]
+    fn starter_spec_with_any_plain_scalar_never_panics_and_is_located(
+        line in 0usize..200, value in scalar(),
+    ) {
+        // Replace one `key: value` line's value of the starter spec with any plain scalar.
+        let base = airguard::cli::init::STARTER_SPEC;
+        let lines: Vec<&str> = base.lines().collect();
+        let i = line % lines.len();
+        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        if let Some((k, _)) = lines[i].split_once(": ") {
+            if !k.trim_start().starts_with('#') {
+                out[i] = format!("{k}: {value}");
+            }
+        }
+        let (files, _, diags) = load(&(out.join("\n") + "\n"));
+        assert_located(&files, &diags)?;
+    }
 
     #[test]
     fn random_valid_specs_render_deterministically(spec in spec()) {
@@ -187,21 +359,13 @@ proptest! {
         let end = floor((start + len).min(base.len()));
         let text = format!("{}{}{}", &base[..start], junk, &base[end..]);
         let (files, model, diags) = load(&text);
-        if model.is_none() {
-            prop_assert!(diag::has_errors(&diags));
-            for d in diags.iter().filter(|d| d.is_error()) {
-                if d.code == diag::Code::EmptySpec { continue; }
-                // Located by source range, or (when showing the line would print credentials) by path.
-                match &d.label {
-                    Some(label) => prop_assert!(label.range.end <= files.source(label.file).len()),
-                    None => prop_assert!(d.path.is_some(), "unlocated: {:?}", d),
-                }
-            }
-        }
+        prop_assert!(model.is_some() || diag::has_errors(&diags));
+        assert_located(&files, &diags)?;
     }
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
-        let _ = load(&text);
+        let (files, _, diags) = load(&text);
+        assert_located(&files, &diags)?;
     }
 }

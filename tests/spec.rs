@@ -119,3 +119,182 @@ fn json_diagnostics_carry_line_and_column() {
     assert_eq!(d["path"], "/airbyte/egress/0/cidr");
     assert_eq!(json["schema_version"], 1);
 }
+
+/// The example spec with `from` replaced by `to` (which must change it).
+fn example_with(from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(crate::util::fixture("specs/valid/example.yaml")).unwrap();
+    assert!(text.contains(from), "{from}");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn regression_yaml11_booleans_and_numbers_are_rejected_with_a_hint() {
+    // (replace, with, the help must contain). Each reads differently in YAML 1.1 (the parser)
+    // and YAML 1.2 (the published JSON Schema, editors).
+    let cases = [
+        // A key the parser turned into `true`: rendered as label `"true"` before.
+        ("    k8s-app: kube-dns", "    on: kube-dns", "`\"on\":`"),
+        ("    k8s-app: kube-dns", "    y: kube-dns", "`\"y\":`"),
+        // A YAML 1.1 boolean in a boolean field: YAML 1.2 reads a string.
+        (
+            "      ports: [5432]\n",
+            "      ports: [5432]\n      allow-internet: yes\n      reason: x\n",
+            "write `true`",
+        ),
+        (
+            "    app.kubernetes.io/name: ingress-nginx\n",
+            "    app.kubernetes.io/name: ingress-nginx\n  airflow-ui: Off\n",
+            "write `false`",
+        ),
+        // Booleans and numbers where text belongs.
+        ("  release: airflow", "  release: True", "quote it"),
+        ("  release: airflow", "  release: n", "quote it"),
+        ("  release: airflow", "  release: FALSE", "quote it"),
+        (
+            "  chart-version: \"2.0.19\"",
+            "  chart-version: 2.10",
+            "`\"2.10\"`",
+        ),
+        // Numbers YAML 1.1 reads otherwise (octal, `_`).
+        ("  port: 53", "  port: 053", "plain decimal"),
+        (
+            "      ports: [5432]",
+            "      ports: [5_432]",
+            "plain decimal",
+        ),
+    ];
+    for (from, to, hint) in cases {
+        let text = example_with(from, to);
+        let mut files = Files::new();
+        let (model, diags) = airguard::spec::from_str(&mut files, "spec.yaml", &text);
+        let rendered = diag::render::human(&files, &diags, false);
+        assert!(model.is_none(), "{to:?} accepted");
+        assert!(
+            rendered.contains(hint),
+            "{to:?}: no hint {hint:?}:\n{rendered}"
+        );
+    }
+}
+
+#[test]
+fn regression_non_utf8_spec_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spec.yaml");
+    std::fs::write(&path, b"version: 1\nplatform:\n  name: caf\xe9\n").unwrap();
+    let path = camino::Utf8PathBuf::from_path_buf(path).unwrap();
+    let mut files = Files::new();
+    let (model, diags) = airguard::spec::from_file(&mut files, &path);
+    assert!(model.is_none());
+    let json: serde_json::Value =
+        serde_json::from_str(&diag::render::json(&files, &diags)).unwrap();
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["code"], "yaml-syntax", "{json}");
+    assert_eq!(d["line"], 3, "{json}");
+    assert_eq!(d["column"], 12, "{json}");
+    assert!(
+        d["message"].as_str().unwrap().contains("not UTF-8"),
+        "{json}"
+    );
+}
+
+/// Load `text`; the codes of its diagnostics, and whether a model came out.
+fn codes(text: &str) -> (bool, Vec<String>) {
+    let mut files = Files::new();
+    let (model, diags) = airguard::spec::from_str(&mut files, "spec.yaml", text);
+    let codes = diags.iter().map(|d| d.code.as_str().to_string()).collect();
+    (model.is_some(), codes)
+}
+
+#[test]
+fn regression_forward_after_is_an_unknown_dependency() {
+    // The sync of `orders` runs after the step that waits for it: conform skipped that step.
+    let text = example_with(
+        "steps: [{ sync: orders }, { sync: customers, after: orders }]",
+        "steps: [{ sync: customers, after: orders }, { sync: orders }]",
+    );
+    assert_eq!(
+        codes(&text),
+        (false, vec!["unknown-dependency".to_string()])
+    );
+    let mut files = Files::new();
+    let (_, diags) = airguard::spec::from_str(&mut files, "spec.yaml", &text);
+    assert_eq!(diags[0].path.as_deref(), Some("/pipelines/1/steps/0/after"));
+    // A step cannot wait for itself.
+    let itself = example_with(
+        "steps: [{ sync: orders }, { sync: customers, after: orders }]",
+        "steps: [{ sync: customers, after: customers }, { sync: orders }]",
+    );
+    assert_eq!(
+        codes(&itself),
+        (false, vec!["unknown-dependency".to_string()])
+    );
+    // Waiting for an earlier step on the same connection stays valid.
+    let again = example_with(
+        "steps: [{ sync: orders }, { sync: customers, after: orders }]",
+        "steps: [{ sync: orders }, { sync: orders, after: orders }]",
+    );
+    assert_eq!(codes(&again), (true, vec![]));
+}
+
+#[test]
+fn regression_local_executor_with_default_or_worker_callers_loads() {
+    for callers in ["  callers: [worker, triggerer]\n", ""] {
+        let text = example_with(
+            "  executor: celery          # celery, kubernetes or local\n  connection-id: airbyte_default\n  callers: [worker, triggerer]\n",
+            &format!("  executor: local\n{callers}"),
+        );
+        assert_eq!(codes(&text), (true, vec![]), "{callers:?}");
+    }
+}
+
+#[test]
+fn regression_kubernetes_api_to_the_internet_needs_a_justification() {
+    let open = example_with(
+        "cidrs: [172.20.0.10/32, 172.20.0.11/32]",
+        "cidrs: [0.0.0.0/0]",
+    );
+    assert_eq!(
+        codes(&open),
+        (false, vec!["internet-egress-unjustified".to_string()])
+    );
+    let justified = example_with(
+        "cidrs: [172.20.0.10/32, 172.20.0.11/32]",
+        "cidrs: [0.0.0.0/0]\n    allow-internet: true\n    reason: managed control plane behind changing addresses",
+    );
+    assert_eq!(codes(&justified), (true, vec![]));
+}
+
+#[test]
+fn regression_basic_and_bearer_auth_warn_that_airflow_gets_no_credentials() {
+    let basic = example_with("    auth: client-credentials", "    auth: basic");
+    assert_eq!(
+        codes(&basic),
+        (
+            true,
+            vec!["airflow-connection-without-credentials".to_string()]
+        )
+    );
+    let bearer = example_with("    auth: client-credentials", "    auth: bearer").replace(
+        "client-secret: platform/airbyte#client_secret",
+        "token: platform/airbyte#token",
+    );
+    let (ok, found) = codes(&bearer);
+    assert!(ok, "{found:?}");
+    assert!(found.contains(&"airflow-connection-without-credentials".to_string()));
+}
+
+#[test]
+fn regression_chart_without_public_api_is_reported() {
+    let text = example_with("  chart: v2", "  chart: v1")
+        .replace("chart-version: \"2.0.19\"", "chart-version: \"0.64.81\"");
+    let (ok, found) = codes(&text);
+    assert!(
+        !ok && found.contains(&"public-api-unavailable".to_string()),
+        "{found:?}"
+    );
+    let current = example_with("  chart: v2", "  chart: v1")
+        .replace("chart-version: \"2.0.19\"", "chart-version: \"0.654.0\"");
+    assert!(!codes(&current)
+        .1
+        .contains(&"public-api-unavailable".to_string()));
+}

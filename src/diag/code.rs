@@ -33,13 +33,18 @@ pub enum Code {
     /// The spec file is empty or holds only comments. Run `airguard init` for a starter spec.
     EmptySpec,
     /// The file is not valid YAML. The message names the line and column where parsing stopped.
+    /// A spec that is not UTF-8 (at its first bad byte), or larger than the parser reads (250 000
+    /// YAML nodes, nesting depth 64), is reported this way too.
     YamlSyntax,
     /// A key the spec does not define. The spec is closed: every unknown key is an error, usually
     /// a typo. The help line lists the keys allowed at that place.
     UnknownKey,
     /// A required key is missing.
     MissingKey,
-    /// A value has the wrong type (for example a list where a string is expected).
+    /// A value has the wrong type (for example a list where a string is expected). Also a plain
+    /// scalar that YAML 1.1 and YAML 1.2 read differently: `yes`, `no`, `on`, `off`, `y`, `n`
+    /// (booleans in 1.1, strings in 1.2 and the JSON Schema), `012`, `1_000`, `0b11`, `1:30`, or
+    /// such a mapping key. Quote it for text; write `true`/`false` or a plain decimal number.
     WrongType,
     /// A value is not one of the allowed values, or does not match the required format.
     InvalidValue,
@@ -89,7 +94,9 @@ pub enum Code {
     InvalidUuid,
     /// A pipeline step names a connection that `connections` does not declare.
     UnknownConnection,
-    /// A step's `after` names a connection that no earlier step of the same pipeline syncs.
+    /// A step's `after` names a connection that no earlier step of the same pipeline syncs,
+    /// resets or clears. Steps run in order, so a step later in the pipeline does not count: the
+    /// step would never run.
     UnknownDependency,
     /// The `after` references of a pipeline form a cycle, so no order can run them.
     DependencyCycle,
@@ -118,6 +125,17 @@ pub enum Code {
     /// An egress rule without `ports` allows every port of its protocol to its destination.
     /// List the ports the connector needs.
     AllPortsEgress,
+    /// The Airbyte instance the spec describes has no public API on its server, which the Airflow
+    /// connection needs: the Airbyte provider for Airflow (`apache-airflow-providers-airbyte`)
+    /// speaks only the public API (`/api/public/v1`), whatever `airbyte.api.flavour` conform uses.
+    /// V1 charts before 0.654.0 (Airbyte before about 0.63) ran it in a separate
+    /// `airbyte-api-server` pod on port 8006, which airguard does not model. Upgrade the chart.
+    PublicApiUnavailable,
+    /// `airbyte.api.auth` is `basic` or `bearer`, but the Airbyte provider for Airflow
+    /// authenticates only with OAuth2 client credentials, so the rendered Airflow connection
+    /// carries no credentials and Airflow's calls are unauthenticated. Use
+    /// `auth: client-credentials` with an Airbyte application's client id and secret.
+    AirflowConnectionWithoutCredentials,
 
     // ---- render self-checks -------------------------------------------------------------------
     /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug
@@ -205,9 +223,10 @@ impl Code {
     /// The severity a diagnostic with this code starts with.
     pub fn default_severity(self) -> Severity {
         match self {
-            Code::UnconditionedClusterStore | Code::ApiUrlOutsideCluster | Code::AllPortsEgress => {
-                Severity::Warning
-            }
+            Code::UnconditionedClusterStore
+            | Code::ApiUrlOutsideCluster
+            | Code::AllPortsEgress
+            | Code::AirflowConnectionWithoutCredentials => Severity::Warning,
             Code::PodNotIsolatedIngress
             | Code::PodNotIsolatedEgress
             | Code::NamespaceWithoutDefaultDeny

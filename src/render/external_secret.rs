@@ -144,7 +144,7 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
             path: path.clone(),
             message,
         })?;
-        let mut content = header(model);
+        let mut content = header();
         content.push_str(&env::render("secretstore.yaml.j2", &ctx)?);
         typed::check_file(&content, model).map_err(|message| RenderError::SelfCheck {
             path: path.clone(),
@@ -166,7 +166,7 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
         for es in &list {
             docs.push(env::render("externalsecret.yaml.j2", es)?);
         }
-        let content = header(model) + &docs.join("---\n");
+        let content = header() + &docs.join("---\n");
         typed::check_file(&content, model).map_err(|message| RenderError::SelfCheck {
             path: path.clone(),
             message,
@@ -252,13 +252,34 @@ pub fn absolute_token_url(api: &model::Api) -> String {
     }
 }
 
+/// The API base URL of the Airflow connection. The Airbyte provider for Airflow speaks only the
+/// public API (its hook hands `host` to the airbyte-api SDK as `server_url`), so with
+/// `flavour: config`, which is for `airguard conform`, the connection still targets the public
+/// API on the same server.
+pub fn airflow_base_url(api: &model::Api) -> String {
+    match api.flavour {
+        model::ApiFlavour::Public => api.base_url(),
+        model::ApiFlavour::Config => format!("{}{}", api.url, model::PUBLIC_BASE_PATH),
+    }
+}
+
+/// The token URL of the Airflow connection: the public API's token endpoint (see
+/// [`airflow_base_url`]); a `token-url` set for the Config API is conform's, not Airflow's.
+pub fn airflow_token_url(api: &model::Api) -> String {
+    match api.flavour {
+        model::ApiFlavour::Public => absolute_token_url(api),
+        model::ApiFlavour::Config => format!("{}/applications/token", airflow_base_url(api)),
+    }
+}
+
 /// The Airflow connection JSON (`AIRFLOW_CONN_<ID>`), in the JSON form the Airbyte provider's
-/// hook reads: `host` is the full API base URL with a trailing `/`, `schema` the token URL.
+/// hook reads: `host` is the public API base URL with a trailing `/`, `schema` its token URL.
 /// With client credentials, `login`/`password` are ESO Go-template actions, not values.
 pub fn connection_json(model: &Model, with_credentials: bool) -> String {
     let api = &model.airbyte.api;
-    let host = serde_json::to_string(&format!("{}/", api.base_url())).expect("strings serialize");
-    let schema = serde_json::to_string(&absolute_token_url(api)).expect("strings serialize");
+    let host =
+        serde_json::to_string(&format!("{}/", airflow_base_url(api))).expect("strings serialize");
+    let schema = serde_json::to_string(&airflow_token_url(api)).expect("strings serialize");
     let mut s = format!("{{\"conn_type\":\"airbyte\",\"host\":{host},");
     if with_credentials {
         s.push_str(&format!(
@@ -874,6 +895,13 @@ fn airflow_side(model: &Model) -> Option<ExternalSecretCtx> {
                 .into(),
         );
         comment.push("carries no login; the AIRBYTE_API_* keys serve `airguard conform`.".into());
+    }
+    if model.airbyte.api.flavour == model::ApiFlavour::Config {
+        comment.push(format!(
+            "The Airbyte provider speaks only the public API, so {conn} targets {};",
+            model::PUBLIC_BASE_PATH
+        ));
+        comment.push("`flavour: config` applies to `airguard conform` only.".into());
     }
     let mut es = es_ctx(
         model,
@@ -1528,5 +1556,37 @@ mod tests {
     fn documents_split_on_separator_lines() {
         let docs = typed::documents("# h\n---\na: 1\n---\n# c\nb: 2\n");
         assert_eq!(docs, ["a: 1\n", "# c\nb: 2\n"]);
+    }
+
+    #[test]
+    fn regression_config_flavour_gives_airflow_the_public_api() {
+        // The Airbyte provider speaks only the public API: a Config-API host or token URL in the
+        // connection makes every call of every DAG a 404.
+        let mut m = starter();
+        m.airbyte.api.flavour = model::ApiFlavour::Config;
+        m.airbyte.api.base_path = "/api/v1".into();
+        m.airbyte.api.token_url = "/api/v1/applications/token".into();
+        let url = m.airbyte.api.url.clone();
+        let json = connection_json(&m, true);
+        assert!(
+            json.contains(&format!("\"host\":\"{url}/api/public/v1/\"")),
+            "{json}"
+        );
+        assert!(
+            json.contains(&format!(
+                "\"schema\":\"{url}/api/public/v1/applications/token\""
+            )),
+            "{json}"
+        );
+        assert!(!json.contains("/api/v1"), "{json}");
+        let ns = m.airflow.namespace.clone();
+        let es = es_doc(&m, &ns, AIRFLOW_SECRET_NAME);
+        assert!(es.contains("/api/public/v1/applications/token"), "{es}");
+        assert!(!es.contains("/api/v1/"), "{es}");
+        // The public flavour keeps the spec's own base path and token URL.
+        m.airbyte.api.flavour = model::ApiFlavour::Public;
+        m.airbyte.api.base_path = "/api/public/v1".into();
+        m.airbyte.api.token_url = "/api/public/v1/applications/token".into();
+        assert!(connection_json(&m, true).contains("/api/public/v1/applications/token"));
     }
 }

@@ -184,7 +184,7 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
         pgbouncer: af.pgbouncer,
         bundled_postgresql: af.external_database.is_none(),
     };
-    let content = header(model) + &env::render("airflow-values.yaml.j2", &ctx)?;
+    let content = header() + &env::render("airflow-values.yaml.j2", &ctx)?;
     typed::check(&content).map_err(|message| RenderError::SelfCheck {
         path: PATH.into(),
         message,

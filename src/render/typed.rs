@@ -25,8 +25,9 @@ pub fn check_network_policies(
         path: path.to_string(),
         message,
     };
-    let docs: Vec<NetworkPolicy> = serde_saphyr::from_multiple(content)
-        .map_err(|e| fail(format!("does not parse as NetworkPolicy documents: {e}")))?;
+    let docs: Vec<NetworkPolicy> =
+        serde_saphyr::from_multiple_with_options(content, own_output(content))
+            .map_err(|e| fail(format!("does not parse as NetworkPolicy documents: {e}")))?;
     for np in &docs {
         let problems = network_policy_problems(np);
         if let Some(first) = problems.first() {
@@ -35,6 +36,23 @@ pub fn check_network_policies(
         }
     }
     Ok(docs)
+}
+
+/// Parser limits for reading back what airguard itself wrote. The default budget guards against
+/// hostile input (250 000 nodes); a rendered file grows with the spec (20 000 egress rules make
+/// some 330 000 nodes), so the limits follow the text's size instead: a YAML node or event takes
+/// at least one byte, so none of them can be breached by well-formed output of any size, and
+/// the spec that produced it already passed the default budget.
+pub fn own_output(content: &str) -> serde_saphyr::Options {
+    let n = content.len();
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: n.max(1_024),
+            max_nodes: n.max(250_000),
+            max_events: n.saturating_mul(2).max(1_000_000),
+            max_total_scalar_bytes: n.max(64 * 1024 * 1024),
+        },
+    }
 }
 
 /// Every API-server rule a policy breaks (empty when it is valid).

@@ -25,7 +25,7 @@ pub struct Loaded {
 /// Read and load a spec file.
 pub fn load_file(files: &mut Files, path: &Utf8Path) -> Loaded {
     match read(path) {
-        Ok(text) => load_str(files, path.as_str(), &text),
+        Ok(bytes) => load_bytes(files, path.as_str(), &bytes),
         Err(d) => Loaded {
             diagnostics: vec![*d],
             ..Loaded::default()
@@ -33,7 +33,7 @@ pub fn load_file(files: &mut Files, path: &Utf8Path) -> Loaded {
     }
 }
 
-fn read(path: &Utf8Path) -> Result<String, Box<Diagnostic>> {
+fn read(path: &Utf8Path) -> Result<Vec<u8>, Box<Diagnostic>> {
     let io = |msg: String, help: &str| {
         Err(Box::new(
             Diagnostic::new(Code::IoError, msg).with_help(help.to_string()),
@@ -56,19 +56,39 @@ fn read(path: &Utf8Path) -> Result<String, Box<Diagnostic>> {
                 "pass the spec file itself, e.g. --spec airguard.yaml (at most 16 MiB)",
             )))
         }
-        Ok(bytes) => String::from_utf8(bytes).or_else(|e| {
-            io(
-                format!(
-                    "spec file `{path}` is not UTF-8 (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-                "save the file as UTF-8",
-            )
-        }),
+        Ok(bytes) => Ok(bytes),
         Err(InputError::Io { source, .. }) => io(
             format!("cannot read spec file `{path}`: {source}"),
             "check the path and its permissions",
         ),
+    }
+}
+
+/// Load a spec from raw bytes; `name` is what diagnostics call the file. Bytes that are not
+/// UTF-8 are a located error: the file is kept (invalid sequences shown as U+FFFD) so the
+/// diagnostic names the line and column of the first bad byte.
+pub fn load_bytes(files: &mut Files, name: &str, bytes: &[u8]) -> Loaded {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => load_str(files, name, text),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let text = String::from_utf8_lossy(bytes);
+            // The text before `at` is unchanged, so `at` points at the first U+FFFD.
+            let file = files.add(name, text.as_ref());
+            let d = Diagnostic::new(
+                Code::YamlSyntax,
+                format!(
+                    "spec file `{name}` is not UTF-8 (invalid byte 0x{:02x} at offset {at})",
+                    bytes[at]
+                ),
+            )
+            .with_label(file, at..at + '\u{FFFD}'.len_utf8(), "not UTF-8")
+            .with_help("save the file as UTF-8");
+            Loaded {
+                diagnostics: vec![d],
+                ..Loaded::default()
+            }
+        }
     }
 }
 
@@ -83,6 +103,7 @@ pub fn load_str(files: &mut Files, name: &str, text: &str) -> Loaded {
     if is_blank {
         out.diagnostics.push(
             Diagnostic::new(Code::EmptySpec, format!("spec file `{name}` is empty"))
+                .with_label(file, 0..0, "")
                 .with_help("run `airguard init` to write a documented starter spec"),
         );
         return out;
@@ -134,6 +155,8 @@ pub fn load_str(files: &mut Files, name: &str, text: &str) -> Loaded {
         None => {}
     }
     super::schema::check(&doc, &mut out.diagnostics);
+    let yaml11 = doc.yaml11_diagnostics(&out.diagnostics);
+    out.diagnostics.extend(yaml11);
     if out.diagnostics.is_empty() {
         match serde_json::from_value::<RawSpec>(doc.json.clone()) {
             Ok(raw) => out.raw = Some(raw),
@@ -189,6 +212,11 @@ fn syntax_error(files: &Files, file: crate::diag::FileId, e: &serde_saphyr::Erro
         (
             format!("invalid YAML: key `{key}` appears twice in the same mapping"),
             "keep one of them: YAML mappings cannot repeat a key".to_string(),
+        )
+    } else if let Some(rest) = msg.strip_prefix("budget breached: ") {
+        (
+            format!("invalid YAML: the spec is larger than airguard reads ({rest})"),
+            "a spec may hold up to 250 000 YAML nodes (about 30 000 egress rules), nest 64 levels deep and have 1 000 000 parser events; these limits keep loading bounded".to_string(),
         )
     } else if msg.starts_with("multiple YAML documents") {
         (

@@ -13,7 +13,7 @@ pub mod schema;
 pub mod validate;
 mod yaml;
 
-pub use load::{load_file, load_str, Loaded};
+pub use load::{load_bytes, load_file, load_str, Loaded};
 pub use model::Model;
 pub use yaml::{Document, Node};
 
@@ -23,32 +23,26 @@ use crate::diag::{Diagnostic, Files};
 /// diagnostic found either way.
 pub fn from_str(files: &mut Files, name: &str, text: &str) -> (Option<Model>, Vec<Diagnostic>) {
     let loaded = load_str(files, name, text);
-    finish(files, loaded)
+    finish(loaded)
+}
+
+/// Load and validate a spec from raw bytes (what `from_file` reads); bytes that are not UTF-8
+/// give a located diagnostic.
+pub fn from_bytes(files: &mut Files, name: &str, bytes: &[u8]) -> (Option<Model>, Vec<Diagnostic>) {
+    let loaded = load_bytes(files, name, bytes);
+    finish(loaded)
 }
 
 /// Load and validate a spec file.
 pub fn from_file(files: &mut Files, path: &camino::Utf8Path) -> (Option<Model>, Vec<Diagnostic>) {
     let loaded = load_file(files, path);
-    finish(files, loaded)
+    finish(loaded)
 }
 
-fn finish(files: &Files, loaded: Loaded) -> (Option<Model>, Vec<Diagnostic>) {
+fn finish(loaded: Loaded) -> (Option<Model>, Vec<Diagnostic>) {
     let mut diags = loaded.diagnostics;
     let model = match (loaded.raw, loaded.document) {
-        (Some(raw), Some(doc)) => validate::validate(&raw, &doc, &mut diags).map(|mut m| {
-            // Generated-file headers name the spec by file name only, so output does not depend
-            // on the directory the command ran from.
-            let name = files.name(doc.file);
-            // Control characters (a newline in a file name) would break the YAML comment.
-            m.source = name
-                .rsplit(['/', '\\'])
-                .next()
-                .unwrap_or(name)
-                .chars()
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect();
-            m
-        }),
+        (Some(raw), Some(doc)) => validate::validate(&raw, &doc, &mut diags),
         _ => None,
     };
     crate::diag::sort(&mut diags);

@@ -19,8 +19,6 @@ pub use super::raw::{
 /// A validated airguard spec.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
-    /// Display name of the spec file (used in generated-file headers).
-    pub source: String,
     /// Platform name.
     pub platform: String,
     /// Airbyte installation.
@@ -74,6 +72,9 @@ pub struct Airbyte {
     /// Kubernetes API endpoint.
     pub kubernetes_api: Egress,
 }
+
+/// Base path of the public Airbyte API on the server, the only API the Airflow provider speaks.
+pub const PUBLIC_BASE_PATH: &str = "/api/public/v1";
 
 /// The Airbyte API endpoint.
 #[derive(Clone, Debug, PartialEq)]

@@ -227,6 +227,12 @@ pub struct KubernetesApi {
     /// API server ports (default 443 and 6443).
     #[serde(default = "KubernetesApi::default_ports")]
     pub ports: Vec<PortSpec>,
+    /// Must be `true` to allow `0.0.0.0/0` or `::/0` (as for every egress rule).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_internet: bool,
+    /// Why this egress is needed; required with `allow-internet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl KubernetesApi {
@@ -254,7 +260,8 @@ pub enum Executor {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum AirflowComponent {
-    /// Task workers (Celery workers, or KubernetesExecutor task pods).
+    /// Whatever runs tasks: Celery workers, KubernetesExecutor task pods, or the scheduler with
+    /// LocalExecutor (which runs tasks in the scheduler).
     Worker,
     /// The triggerer (deferrable operators and sensors).
     Triggerer,
@@ -281,6 +288,8 @@ pub struct Airflow {
     #[serde(default = "Airflow::default_connection_id")]
     pub connection_id: String,
     /// Components that call the Airbyte API and so get the connection and the network path.
+    /// `worker` means whatever runs tasks, so the default suits every executor (with
+    /// LocalExecutor it is the scheduler).
     #[serde(default = "Airflow::default_callers")]
     pub callers: Vec<AirflowComponent>,
     /// Give the connection to every Airflow container (`secret[]`) instead of only the callers.

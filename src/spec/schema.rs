@@ -82,12 +82,20 @@ fn report(doc: &Document, err: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
                     .join(" or "),
             };
             let found = json_type(err.instance());
+            // An unquoted `yes`, `on`, `1.10` or `012` where text belongs: YAML read it as a
+            // boolean or number; quoting keeps it text.
+            let help = match doc.literal(&path) {
+                Some(text) if expected.contains("string") => format!(
+                    "quote it to keep it text: `\"{text}\"` (unquoted, YAML reads it as {found})"
+                ),
+                _ => format!("write a {expected} here"),
+            };
             out.push(
                 at(
                     Code::WrongType,
                     format!("expected {expected}, found {found}{}", context(&path)),
                 )
-                .with_help(format!("write a {expected} here")),
+                .with_help(help),
             );
         }
         ValidationErrorKind::Enum { options } => {

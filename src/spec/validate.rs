@@ -17,7 +17,6 @@ use std::time::Duration;
 /// Validate a raw spec into a model, pushing every problem into `diags`.
 pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> Option<Model> {
     let mut cx = Cx { doc, diags };
-    let source = String::new(); // filled in by `spec::from_str`, which knows the file name
     cx.dns_label("/platform/name", &raw.platform.name);
 
     let airbyte = cx.airbyte(&raw.airbyte);
@@ -45,7 +44,6 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
     let pipelines = cx.pipelines(&raw.pipelines, &connections);
 
     Some(Model {
-        source,
         platform: raw.platform.name.clone(),
         airbyte,
         airflow,
@@ -237,25 +235,13 @@ impl Cx<'_> {
             }
         }
         if let Some(net) = cidr {
-            // /0 is the internet; a v4 prefix shorter than /8 or a v6 prefix shorter than /16 is
-            // a large part of it (0.0.0.0/1 + 128.0.0.0/1 would otherwise slip through).
-            let internet_wide = match net {
-                IpNet::V4(n) => n.prefix_len() < 8,
-                IpNet::V6(n) => n.prefix_len() < 16,
-            };
-            if internet_wide {
-                let justified = rule.allow_internet
-                    && rule.reason.as_deref().is_some_and(|r| !r.trim().is_empty());
-                if !justified {
-                    self.push(
-                        Code::InternetEgressUnjustified,
-                        &format!("{pointer}/cidr"),
-                        format!("egress `{}` opens the internet, or a large part of it ({net})", rule.name),
-                        "every address",
-                        "narrow the CIDR to the destination, or set `allow-internet: true` and a `reason:`".into(),
-                    );
-                }
-            }
+            self.internet_wide(
+                &format!("{pointer}/cidr"),
+                &rule.name,
+                net,
+                rule.allow_internet,
+                rule.reason.as_deref(),
+            );
         }
         except.sort();
         except.dedup();
@@ -280,6 +266,35 @@ impl Cx<'_> {
             protocol: rule.protocol,
             reason: rule.reason.clone(),
             origin: pointer.to_string(),
+        }
+    }
+
+    /// /0 is the internet; a v4 prefix shorter than /8 or a v6 prefix shorter than /16 is a
+    /// large part of it (0.0.0.0/1 + 128.0.0.0/1 would otherwise slip through). Every egress —
+    /// connector rules, registry, external database, Kubernetes API — needs `allow-internet: true`
+    /// and a written `reason` for one.
+    fn internet_wide(
+        &mut self,
+        pointer: &str,
+        name: &str,
+        net: IpNet,
+        allow: bool,
+        reason: Option<&str>,
+    ) {
+        let wide = match net {
+            IpNet::V4(n) => n.prefix_len() < 8,
+            IpNet::V6(n) => n.prefix_len() < 16,
+        };
+        let justified = allow && reason.is_some_and(|r| !r.trim().is_empty());
+        if wide && !justified {
+            self.push(
+                Code::InternetEgressUnjustified,
+                pointer,
+                format!("egress `{name}` opens the internet, or a large part of it ({net})"),
+                "every address",
+                "narrow the CIDR to the destination, or set `allow-internet: true` and a `reason:`"
+                    .into(),
+            );
         }
     }
 
@@ -450,6 +465,8 @@ impl Cx<'_> {
         };
         let api = self.api(&a.api);
         self.api_in_cluster(a, &api);
+        self.public_api(a, version);
+        self.airflow_credentials(&a.api);
         let egress = self.egress_list("/airbyte/egress", &a.egress);
         let registry_egress = self.egress_list("/airbyte/registry-egress", &a.registry_egress);
         let k = &a.kubernetes_api;
@@ -457,7 +474,18 @@ impl Cx<'_> {
             .cidrs
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| self.cidr(&format!("/airbyte/kubernetes-api/cidrs/{i}"), c))
+            .filter_map(|(i, c)| {
+                let p = format!("/airbyte/kubernetes-api/cidrs/{i}");
+                let net = self.cidr(&p, c)?;
+                self.internet_wide(
+                    &p,
+                    "kubernetes-api",
+                    net,
+                    k.allow_internet,
+                    k.reason.as_deref(),
+                );
+                Some(net)
+            })
             .collect();
         cidrs.sort();
         cidrs.dedup();
@@ -476,7 +504,7 @@ impl Cx<'_> {
             except: Vec::new(),
             ports: self.ports("/airbyte/kubernetes-api/ports", &k.ports),
             protocol: raw::Protocol::Tcp,
-            reason: None,
+            reason: k.reason.clone(),
             origin: "/airbyte/kubernetes-api".into(),
         };
         model::Airbyte {
@@ -523,6 +551,41 @@ impl Cx<'_> {
                 format!("use `url: http://{svc}.{ns}.svc.cluster.local:8001`"),
             );
         }
+    }
+
+    /// The Airflow connection always targets the public API (`/api/public/v1` on the server):
+    /// V1 charts before 0.654.0 ran it in a separate `airbyte-api-server` pod (port 8006,
+    /// `airbyte-0.64.81.tgz`; gone by `airbyte-0.654.0.tgz`), which no policy opens.
+    fn public_api(&mut self, a: &raw::Airbyte, version: Option<(u64, u64)>) {
+        if a.chart == raw::ChartProfile::V1 && version.is_some_and(|v| v < (0, 654)) {
+            self.push(
+                Code::PublicApiUnavailable,
+                "/airbyte/chart-version",
+                format!(
+                    "chart {} has no public API on the Airbyte server, which the Airflow connection needs",
+                    a.chart_version.as_deref().unwrap_or_default()
+                ),
+                "before 0.654.0 the public API ran in a separate airbyte-api-server pod",
+                "the Airbyte provider for Airflow speaks only the public API (`/api/public/v1`): upgrade the chart to 0.654.0 or later (1.x)".into(),
+            );
+        }
+    }
+
+    /// The Airbyte provider for Airflow authenticates only with client credentials: with basic or
+    /// bearer auth the rendered connection carries none.
+    fn airflow_credentials(&mut self, api: &raw::AirbyteApi) {
+        let kind = match api.auth {
+            raw::AuthKind::Basic => "basic",
+            raw::AuthKind::Bearer => "bearer",
+            raw::AuthKind::None | raw::AuthKind::ClientCredentials => return,
+        };
+        self.push(
+            Code::AirflowConnectionWithoutCredentials,
+            "/airbyte/api/auth",
+            format!("with `auth: {kind}` the Airflow connection carries no credentials: the Airbyte provider for Airflow authenticates only with client credentials"),
+            "Airflow's calls to Airbyte would be unauthenticated",
+            "use `auth: client-credentials` with an Airbyte application's `client-id` and `client-secret` under `secrets.airbyte` (the instance admin's in the community edition)".into(),
+        );
     }
 
     fn version(&mut self, pointer: &str, v: &str) -> Option<(u64, u64)> {
@@ -615,7 +678,7 @@ impl Cx<'_> {
             }
         }
         let default_base = match a.flavour {
-            raw::ApiFlavour::Public => "/api/public/v1",
+            raw::ApiFlavour::Public => model::PUBLIC_BASE_PATH,
             raw::ApiFlavour::Config => "/api/v1",
         };
         let base_path = a.base_path.clone().unwrap_or_else(|| default_base.into());
@@ -677,26 +740,6 @@ impl Cx<'_> {
                         .to_ascii_lowercase()
                 ),
             );
-        }
-        if a.executor == raw::Executor::Local {
-            if let Some(i) = a
-                .callers
-                .iter()
-                .position(|c| *c == raw::AirflowComponent::Worker)
-            {
-                self.push(
-                    Code::ConflictingSettings,
-                    "/airflow/callers",
-                    "`worker` calls Airbyte, but the LocalExecutor has no workers".into(),
-                    "no such component with `executor: local`",
-                    "LocalExecutor runs tasks in the scheduler: use `scheduler` instead".into(),
-                );
-                let p = format!("/airflow/callers/{i}");
-                if let Some(last) = self.diags.last_mut() {
-                    last.label.as_mut().expect("label set").range = self.doc.locate(&p);
-                    last.path = Some(p);
-                }
-            }
         }
         let external_database = a
             .external_database
@@ -1277,8 +1320,9 @@ impl Cx<'_> {
         }
     }
 
-    /// `after` must name a connection that another step of the pipeline runs (sync, reset or
-    /// clear), and the `after` edges must not form a cycle.
+    /// `after` must name a connection that an *earlier* step of the pipeline runs (sync, reset
+    /// or clear): steps run in order, so a step that runs later has no outcome yet and the step
+    /// would only ever be skipped. `after` edges that close a cycle are reported as one cycle.
     fn check_dependencies(&mut self, base: &str, steps: &[(usize, model::Step)]) {
         let runs = |s: &model::Step| {
             matches!(
@@ -1295,30 +1339,52 @@ impl Cx<'_> {
                 .collect()
         };
         let mut edges: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+        for (i, (_, s)) in steps.iter().enumerate() {
+            if let Some(after) = &s.after {
+                // A step never waits for itself: `{sync: a, after: a}` waits for an earlier `a`.
+                edges[i] = producers(after).into_iter().filter(|&j| j != i).collect();
+            }
+        }
+        let cycle_at = self.check_cycle(base, steps, &edges);
         for (i, (si, s)) in steps.iter().enumerate() {
             let Some(after) = &s.after else { continue };
-            let prods = producers(after);
-            if prods.is_empty() {
-                self.push(
-                    Code::UnknownDependency,
-                    &format!("{base}/steps/{si}/after"),
-                    format!("`after: {after}` but no step of this pipeline syncs, resets or clears `{after}`"),
-                    "nothing to wait for",
-                    format!("add a step `{{sync: {after}}}` to the pipeline, or remove `after`"),
-                );
-                let p = format!("{base}/steps/{si}/after");
-                if let Some(last) = self.diags.last_mut() {
-                    last.label.as_mut().expect("label set").range = self.doc.locate(&p);
-                    last.path = Some(p);
-                }
+            if edges[i].iter().any(|&j| j < i) || cycle_at == Some(i) {
+                continue;
             }
-            edges[i] = prods;
+            let p = format!("{base}/steps/{si}/after");
+            let (message, help) = if producers(after).is_empty() {
+                (
+                    format!("`after: {after}` but no step of this pipeline syncs, resets or clears `{after}`"),
+                    format!("add a step `{{sync: {after}}}` to the pipeline, or remove `after`"),
+                )
+            } else {
+                (
+                    format!("`after: {after}` names no earlier step: the steps on `{after}` run at or after this one, so it would never run"),
+                    format!("move the step on `{after}` before this one, or remove `after`"),
+                )
+            };
+            self.push(
+                Code::UnknownDependency,
+                &p,
+                message,
+                "nothing earlier to wait for",
+                help,
+            );
         }
+    }
+
+    /// Report the first cycle of `after` edges, at the first step on it; return that step.
+    fn check_cycle(
+        &mut self,
+        base: &str,
+        steps: &[(usize, model::Step)],
+        edges: &[Vec<usize>],
+    ) -> Option<usize> {
         // Depth-first search for a cycle; report it once, at the first step on it.
         let mut state = vec![0u8; steps.len()]; // 0 new, 1 on stack, 2 done
         let mut stack = Vec::new();
         for start in 0..steps.len() {
-            if let Some(cycle) = find_cycle(start, &edges, &mut state, &mut stack) {
+            if let Some(cycle) = find_cycle(start, edges, &mut state, &mut stack) {
                 let first = *cycle.iter().min().expect("non-empty cycle");
                 let names: Vec<String> = cycle
                     .iter()
@@ -1342,9 +1408,10 @@ impl Cx<'_> {
                     last.label.as_mut().expect("label set").range = self.doc.locate(&p);
                     last.path = Some(p);
                 }
-                return;
+                return Some(first);
             }
         }
+        None
     }
 }
 
