@@ -253,3 +253,21 @@ fn banner(base: &str, auth: &MockAuth, secret_given: bool, scenario: &Scenario) 
     out.push_str("Press Ctrl-C to stop.\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn option_defaults_are_the_library_defaults() {
+        let w = Wrapper::try_parse_from(["serve"]).unwrap();
+        assert_eq!(w.serve.limits(), mock::Limits::default());
+    }
+}

@@ -8,7 +8,8 @@
 //!
 //! Every connection has a [`Conn`] record: its phase (idle, reading a head, busy with a request),
 //! since when, and a kill switch. A watchdog per connection closes it when it stays idle longer
-//! than the idle timeout or reads one head longer than the header timeout (hyper's own
+//! than the idle timeout or reads one head longer than the header timeout; it looks again no
+//! later than any phase change could make it due, so requests need not wake it (hyper's own
 //! `header_read_timeout` counts the keep-alive wait as header time, so it is turned off). The
 //! handler bounds the body: size (413) and time (408). A semaphore caps the open connections; at
 //! the cap a new connection evicts the longest-idle one, never one with a request in progress.
@@ -122,8 +123,6 @@ struct Conn {
     /// Accept order, for eviction ties and the registry key.
     seq: u64,
     state: Mutex<PhaseState>,
-    /// Wakes the watchdog when a deadline appears or moves.
-    changed: Notify,
     /// Closes the connection (a `drop` fault, an eviction).
     kill: Notify,
     /// Tells an accept loop waiting for room that this connection may now be evicted.
@@ -146,7 +145,6 @@ impl Conn {
                 since: Instant::now(),
                 served: 0,
             }),
-            changed: Notify::new(),
             kill: Notify::new(),
             room,
         }
@@ -162,8 +160,6 @@ impl Conn {
         if s.phase == Phase::Idle {
             s.phase = Phase::Head;
             s.since = Instant::now();
-            drop(s);
-            self.changed.notify_one();
         }
     }
 
@@ -176,13 +172,18 @@ impl Conn {
         BusyGuard(self.clone())
     }
 
-    /// When the watchdog should close the connection, unless its phase changes first.
-    fn deadline(&self, limits: &Limits) -> Option<Instant> {
+    /// `None` if the connection is past its deadline, else when to look again: never later
+    /// than the earliest deadline any phase change from now on could set, so phase changes need
+    /// not wake the watchdog (which keeps the request path free of timers).
+    fn next_check(&self, limits: &Limits, now: Instant) -> Option<Instant> {
         let s = self.state();
+        let (idle, head) = (limits.idle_timeout, limits.header_read_timeout);
         match s.phase {
-            Phase::Idle => Some(s.since + limits.idle_timeout),
-            Phase::Head => Some(s.since + limits.header_read_timeout),
-            Phase::Busy => None,
+            Phase::Idle if s.since + idle <= now => None,
+            Phase::Head if s.since + head <= now => None,
+            Phase::Idle => Some((s.since + idle).min(now + head)),
+            Phase::Head => Some(s.since + head),
+            Phase::Busy => Some(now + idle.min(head)),
         }
     }
 
@@ -202,7 +203,6 @@ impl Drop for BusyGuard {
         s.since = Instant::now();
         s.served += 1;
         drop(s);
-        self.0.changed.notify_one();
         if self.0.room.wanted.load(Ordering::Relaxed) {
             self.0.room.idle.notify_one();
         }
@@ -233,22 +233,10 @@ impl hyper::body::Body for Tracked {
     }
 }
 
-/// Close `conn` when its deadline passes without a phase change.
+/// Return when `conn` has been idle or reading one head for too long.
 async fn watchdog(conn: &Conn, limits: &Limits) {
-    loop {
-        match conn.deadline(limits) {
-            None => conn.changed.notified().await,
-            Some(deadline) => {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => {
-                        if conn.deadline(limits).is_some_and(|d| d <= Instant::now()) {
-                            return;
-                        }
-                    }
-                    _ = conn.changed.notified() => {}
-                }
-            }
-        }
+    while let Some(at) = conn.next_check(limits, Instant::now()) {
+        tokio::time::sleep_until(at).await;
     }
 }
 
@@ -1401,6 +1389,51 @@ fn is_terminal(s: JobStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_watchdog_never_looks_later_than_a_deadline() {
+        let s = Duration::from_secs;
+        let limits = Limits {
+            idle_timeout: s(75),
+            header_read_timeout: s(30),
+            ..Limits::default()
+        };
+        let conn = Conn::new(1, Arc::default());
+        let t0 = conn.state().since;
+        // Idle: a head may start at once, so look again within the header timeout.
+        assert_eq!(conn.next_check(&limits, t0), Some(t0 + s(30)));
+        assert_eq!(conn.next_check(&limits, t0 + s(60)), Some(t0 + s(75)));
+        assert_eq!(conn.next_check(&limits, t0 + s(75)), None);
+        {
+            let mut st = conn.state();
+            st.phase = Phase::Head;
+            st.since = t0 + s(10);
+        }
+        assert_eq!(conn.next_check(&limits, t0 + s(20)), Some(t0 + s(40)));
+        assert_eq!(conn.next_check(&limits, t0 + s(40)), None);
+        // Busy is never closed, however long it takes.
+        conn.state().phase = Phase::Busy;
+        assert_eq!(conn.next_check(&limits, t0 + s(999)), Some(t0 + s(1029)));
+    }
+
+    #[test]
+    fn eviction_prefers_connections_that_never_completed_a_request() {
+        let registry = Registry::default();
+        let room = Arc::new(Room::default());
+        let served = Arc::new(Conn::new(1, room.clone()));
+        served.state().served = 1;
+        let busy = Arc::new(Conn::new(2, room.clone()));
+        busy.state().phase = Phase::Busy;
+        let fresh = Arc::new(Conn::new(3, room));
+        for c in [&served, &busy, &fresh] {
+            registry.map().insert(c.seq, c.clone());
+        }
+        assert!(registry.evict_one());
+        assert_eq!(registry.map().keys().copied().collect::<Vec<_>>(), [1, 2]);
+        assert!(registry.evict_one());
+        assert_eq!(registry.map().keys().copied().collect::<Vec<_>>(), [2]);
+        assert!(!registry.evict_one(), "a busy connection is never evicted");
+    }
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
