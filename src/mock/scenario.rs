@@ -320,7 +320,7 @@ impl Scenario {
     /// Read, parse and check a scenario file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, ScenarioError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        let text = read(path).map_err(|source| ScenarioError::Read {
             path: name.clone(),
             source,
         })?;
@@ -330,7 +330,7 @@ impl Scenario {
     /// Read, parse and check a scenario file, registering it in `files`; a file that cannot be
     /// read is an `io-error` diagnostic.
     pub fn load_file(files: &mut Files, path: &camino::Utf8Path) -> Result<Self, Vec<Diagnostic>> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read(path.as_std_path()) {
             Ok(text) => text,
             Err(e) => {
                 return Err(vec![Diagnostic::new(
@@ -454,6 +454,11 @@ impl Scenario {
             }
         }
     }
+}
+
+/// The one place a scenario file is read.
+fn read(path: &std::path::Path) -> std::io::Result<String> {
+    std::fs::read_to_string(path)
 }
 
 /// Turn diagnostics into [`ScenarioError::Invalid`], each with its line and column.
