@@ -1193,7 +1193,7 @@ use tokio::net::TcpStream;
 const BOUND: Duration = Duration::from_secs(600);
 
 /// A timeout a test relies on: short, and far below [`BOUND`].
-const SHORT: Duration = Duration::from_millis(300);
+const SHORT: Duration = Duration::from_secs(1);
 
 async fn start_limited(limits: mock::Limits) -> mock::MockServer {
     let config = MockConfig {
