@@ -942,10 +942,156 @@ async fn every_fault_fixture_parses() {
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue; // `invalid/` holds the scenarios that must not load
+        }
         Scenario::from_file(&path).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
         n += 1;
     }
     assert!(n >= 12, "{n} fixtures");
+}
+
+// ---- scenario files: located diagnostics ------------------------------------------------------
+
+/// Load an invalid scenario fixture and render its diagnostics as `mock serve` prints them.
+fn scenario_diagnostics(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).expect("fixture readable");
+    let name = format!(
+        "fixtures/mock/invalid/{}",
+        path.file_name().unwrap().to_string_lossy()
+    );
+    let mut files = airguard::diag::Files::new();
+    let diags = match Scenario::load(&mut files, &name, &text) {
+        Ok(_) => panic!("{name} loads, but it is in fixtures/mock/invalid"),
+        Err(d) => d,
+    };
+    for d in &diags {
+        assert!(
+            d.label.is_some() && d.help.is_some(),
+            "{name}: every problem has a location and a hint: {d:?}"
+        );
+    }
+    let mut out = airguard::diag::render::human(&files, &diags, false);
+    out.push_str(&airguard::diag::render::summary(&diags));
+    out.push('\n');
+    out
+}
+
+#[test]
+fn regression_invalid_scenarios_report_located_diagnostics() {
+    insta::glob!("../fixtures/mock/invalid", "*.yaml", |path| {
+        insta::assert_snapshot!(scenario_diagnostics(path));
+    });
+}
+
+/// Run `airguard mock serve --listen 127.0.0.1:0 ARGS…`, which must fail at once: its exit code
+/// and stderr.
+fn serve_fails<I, S>(args: I) -> (Option<i32>, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = util::airguard()
+        .args(["mock", "serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn regression_mock_serve_prints_scenario_errors_with_code_and_location() {
+    let bad = util::fixture("mock/invalid/unknown-key.yaml");
+    let (code, err) = serve_fails([std::ffi::OsStr::new("--scenario"), bad.as_os_str()]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("error[invalid-scenario]: unknown key `duraton`")
+            && err.contains("unknown-key.yaml:7:3")
+            && err.contains("did you mean `duration`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn mock_serve_reports_an_unreadable_scenario_as_an_io_error() {
+    let missing = util::fixture("mock/does-not-exist.yaml");
+    let (code, err) = serve_fails([std::ffi::OsStr::new("--scenario"), missing.as_os_str()]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("error[io-error]"), "{err}");
+}
+
+mod scenario_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines that are plausible in a scenario, valid or not, to splice into the default one.
+    fn yaml_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("jobs:".to_owned()),
+            Just("  attempts: 0".to_owned()),
+            Just("faults:".to_owned()),
+            Just("  - action: { error: 99 }".to_owned()),
+            Just("  - { operation: nope, action: drop }".to_owned()),
+            Just("connections: [{ id: x, name: y }]".to_owned()),
+            Just("token-ttl: forever".to_owned()),
+            Just("first-job-id: 99999999999999999999999".to_owned()),
+            Just("&a [*a]".to_owned()),
+            "[ -~]{0,40}",
+            "\\PC{0,20}",
+        ]
+    }
+
+    fn mutated_default() -> impl Strategy<Value = String> {
+        let lines: Vec<String> = airguard::mock::DEFAULT_SCENARIO
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let n = lines.len();
+        (prop::collection::vec((0..=n, yaml_line(), any::<bool>()), 1..6)).prop_map(move |edits| {
+            let mut l = lines.clone();
+            for (at, line, replace) in edits {
+                let at = at.min(l.len());
+                if replace && at < l.len() {
+                    l[at] = line;
+                } else {
+                    l.insert(at, line);
+                }
+            }
+            l.join("\n")
+        })
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        let mut files = airguard::diag::Files::new();
+        if let Err(diags) = Scenario::load(&mut files, "s.yaml", text) {
+            prop_assert!(!diags.is_empty());
+            for d in &diags {
+                let label = d.label.as_ref().expect("located");
+                prop_assert!(label.range.end <= text.len(), "{d:?}");
+                prop_assert!(d.help.is_some(), "{d:?}");
+            }
+            // Rendering never panics either.
+            airguard::diag::render::human(&files, &diags, false);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_as_a_scenario_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            check(&String::from_utf8_lossy(&bytes))?;
+        }
+
+        #[test]
+        fn mutated_scenarios_never_panic(text in mutated_default()) {
+            check(&text)?;
+        }
+    }
 }
 
 // ---- auth modes and the in-process API --------------------------------------------------------
@@ -1034,21 +1180,395 @@ async fn requests_are_recorded_without_bodies() {
     assert!(m.server.base_url().starts_with("http://127.0.0.1:"));
 }
 
+// ---- bounded under load: raw sockets on 127.0.0.1 ---------------------------------------------
+//
+// These run on real time: with paused time, a packet still in the kernel's loopback queue lets
+// tokio jump to the next timer, which here would be one of the mock's own timeouts. Timeouts a
+// test relies on are short; the others never fire; waits are bounded by BOUND, never asserted.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Long enough for anything that is going to happen; only a failing test waits that long.
+const BOUND: Duration = Duration::from_secs(600);
+
+/// A timeout a test relies on: short, and far below [`BOUND`].
+const SHORT: Duration = Duration::from_secs(1);
+
+async fn start_limited(limits: mock::Limits) -> mock::MockServer {
+    let config = MockConfig {
+        scenario: one_connection(),
+        auth: MockAuth::None,
+    };
+    mock::start_with_limits("127.0.0.1:0".parse().unwrap(), config, limits)
+        .await
+        .unwrap()
+}
+
+/// Limits whose timeouts never fire within [`BOUND`], so a test sees only what it sets.
+fn patient() -> mock::Limits {
+    mock::Limits {
+        header_read_timeout: Duration::from_secs(3600),
+        idle_timeout: Duration::from_secs(3600),
+        body_read_timeout: Duration::from_secs(3600),
+        ..mock::Limits::default()
+    }
+}
+
+/// Everything the mock sends until it closes the connection, or `None` if it is still open after
+/// `within`.
+async fn until_closed(s: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+    let read = async {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return out,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(within, read).await.ok()
+}
+
+/// Send `request` on a new connection; everything the mock answers before it closes the
+/// connection (the test fails with `still_open` if it does not within [`BOUND`]).
+async fn exchange(server: &mock::MockServer, request: &[u8], still_open: &str) -> Vec<u8> {
+    let mut s = TcpStream::connect(server.addr()).await.unwrap();
+    s.write_all(request).await.unwrap();
+    until_closed(&mut s, BOUND)
+        .await
+        .unwrap_or_else(|| panic!("{still_open}"))
+}
+
+/// Status code and JSON body of one raw HTTP/1.1 response.
+fn parse_response(bytes: &[u8]) -> (u16, Value) {
+    let text = String::from_utf8_lossy(bytes);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {text}"));
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn regression_huge_body_gets_413_without_being_read() {
+    let server = start_limited(patient()).await;
+    for (path, public) in [
+        ("/api/public/v1/applications/token", true),
+        ("/api/v1/connections/get", false),
+    ] {
+        // 1 GiB announced, none of it sent: only an answer without reading the body ends this.
+        let reply = exchange(
+            &server,
+            format!("POST {path} HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n").as_bytes(),
+            "the mock waits for a 1 GiB body",
+        )
+        .await;
+        let (status, body) = parse_response(&reply);
+        assert_eq!(status, 413, "{}", String::from_utf8_lossy(&reply));
+        if public {
+            assert_eq!(body["status"], 413);
+            assert_eq!(body["title"], "payload-too-large");
+            assert!(body["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://reference.airbyte.com/reference/errors"));
+            assert!(
+                body["detail"].is_string() && body["data"]["message"].is_string(),
+                "{body}"
+            );
+        } else {
+            assert!(
+                body["message"].is_string() && body["exceptionClassName"].is_string(),
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(server.panics(), 0);
+}
+
+#[tokio::test]
+async fn regression_chunked_body_over_the_limit_gets_413() {
+    let server = start_limited(mock::Limits {
+        max_body_bytes: 1024,
+        ..patient()
+    })
+    .await;
+    // A chunked body announces no length: the mock must stop once the limit is passed, while
+    // the body is still coming (its last chunk never is).
+    let mut req = b"POST /api/public/v1/jobs HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n".to_vec();
+    req.extend(std::iter::repeat_n(b' ', 0x800));
+    req.extend_from_slice(b"\r\n");
+    let reply = exchange(
+        &server,
+        &req,
+        "the mock waits for the end of an oversized chunked body",
+    )
+    .await;
+    assert_eq!(parse_response(&reply).0, 413);
+    // Within the limit, the same request is served.
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/public/v1/jobs", server.base_url()))
+        .json(&json!({ "connectionId": CONN, "jobType": "sync" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn regression_slow_body_gets_408_after_the_body_timeout() {
+    let server = start_limited(mock::Limits {
+        body_read_timeout: SHORT,
+        ..patient()
+    })
+    .await;
+    let reply = exchange(
+        &server,
+        b"POST /api/public/v1/jobs HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"connectionId\"",
+        "the mock waits forever for the rest of a body",
+    )
+    .await;
+    assert_eq!(parse_response(&reply).0, 408);
+}
+
+#[tokio::test]
+async fn regression_slow_loris_is_closed_after_the_header_timeout() {
+    let server = start_limited(mock::Limits {
+        header_read_timeout: SHORT,
+        ..patient()
+    })
+    .await;
+    let mut s = TcpStream::connect(server.addr()).await.unwrap();
+    s.write_all(b"GET /api/public/v1/health HTTP/1.1\r\nHost: mock\r\n")
+        .await
+        .unwrap();
+    // One more header byte every SHORT / 6: never idle, never a complete head.
+    let trickle = async {
+        let mut buf = [0u8; 1024];
+        loop {
+            tokio::select! {
+                r = s.read(&mut buf) => if matches!(r, Ok(0) | Err(_)) { return; },
+                _ = tokio::time::sleep(SHORT / 6) => {
+                    if s.write_all(b"x").await.is_err() { return; }
+                }
+            }
+        }
+    };
+    assert!(
+        tokio::time::timeout(BOUND, trickle).await.is_ok(),
+        "a connection sending a header byte now and then stays open"
+    );
+    assert_eq!(server.panics(), 0);
+}
+
+#[tokio::test]
+async fn regression_idle_connections_are_closed() {
+    let server = start_limited(mock::Limits {
+        idle_timeout: SHORT,
+        ..patient()
+    })
+    .await;
+    // A connection that never says anything.
+    let mut silent = TcpStream::connect(server.addr()).await.unwrap();
+    // A keep-alive connection after its request was answered.
+    let mut kept = TcpStream::connect(server.addr()).await.unwrap();
+    kept.write_all(b"GET /api/public/v1/health HTTP/1.1\r\nHost: mock\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while !String::from_utf8_lossy(&got).contains("Successful operation") {
+        let mut buf = [0u8; 1024];
+        let n = kept.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before answering");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        until_closed(&mut silent, BOUND).await.is_some(),
+        "a silent connection stays open"
+    );
+    assert!(
+        until_closed(&mut kept, BOUND).await.is_some(),
+        "an idle keep-alive connection stays open"
+    );
+}
+
+#[tokio::test]
+async fn regression_a_flood_of_idle_connections_cannot_starve_real_clients() {
+    // The cap is reached by two connections that sent one byte and then nothing; with timeouts
+    // that never fire here, only eviction can make room for a real client.
+    let server = start_limited(mock::Limits {
+        max_connections: 2,
+        ..patient()
+    })
+    .await;
+    let mut first = TcpStream::connect(server.addr()).await.unwrap();
+    first.write_all(b"G").await.unwrap();
+    let mut second = TcpStream::connect(server.addr()).await.unwrap();
+    second.write_all(b"G").await.unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let r = tokio::time::timeout(
+        BOUND,
+        client
+            .get(format!("{}/api/public/v1/health", server.base_url()))
+            .send(),
+    )
+    .await
+    .expect("a real client waits behind idle connections")
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        until_closed(&mut first, BOUND).await.is_some(),
+        "the oldest idle connection was not closed to make room"
+    );
+    // The other one was not evicted: it finishes its request and is served.
+    second
+        .write_all(b"ET /api/public/v1/health HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let reply = until_closed(&mut second, BOUND).await.unwrap();
+    assert_eq!(parse_response(&reply).0, 200);
+    assert_eq!(server.panics(), 0);
+}
+
+#[tokio::test]
+async fn busy_connections_are_never_evicted() {
+    // One connection is busy in a latency fault while the cap is 1: a new client waits for it
+    // instead of cutting it off.
+    let mut sc = one_connection();
+    sc.faults = scenario(
+        "faults: [{ operation: list-connections, times: 1, action: { latency: 500ms } }]\n",
+    )
+    .faults;
+    let server = mock::start_with_limits(
+        "127.0.0.1:0".parse().unwrap(),
+        MockConfig {
+            scenario: sc,
+            auth: MockAuth::None,
+        },
+        mock::Limits {
+            max_connections: 1,
+            ..patient()
+        },
+    )
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let slow = client
+        .get(format!("{}/api/public/v1/connections", server.base_url()))
+        .send();
+    let fast = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        client
+            .get(format!("{}/api/public/v1/health", server.base_url()))
+            .send()
+            .await
+    };
+    let (slow, fast) = tokio::join!(slow, fast);
+    assert_eq!(slow.unwrap().status(), StatusCode::OK);
+    assert_eq!(fast.unwrap().status(), StatusCode::OK);
+}
+
+mod http_fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Valid requests to start mutating from.
+    const SEEDS: &[&[u8]] = &[
+        b"GET /api/public/v1/health HTTP/1.1\r\nHost: m\r\n\r\n",
+        b"POST /api/public/v1/jobs HTTP/1.1\r\nHost: m\r\nContent-Type: application/json\r\nContent-Length: 72\r\n\r\n{\"connectionId\":\"11111111-1111-4111-8111-111111111111\",\"jobType\":\"sync\"}",
+        b"POST /api/v1/jobs/list HTTP/1.1\r\nHost: m\r\nTransfer-Encoding: chunked\r\n\r\n13\r\n{\"configTypes\":[]}\r\n0\r\n\r\n",
+        b"GET /api/public/v1/jobs?limit=5&offset=1&orderBy=createdAt|DESC HTTP/1.1\r\nHost: m\r\nAuthorization: Basic Og==\r\n\r\n",
+        b"POST /api/public/v1/applications/token HTTP/1.1\r\nHost: m\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 30\r\n\r\nclient_id=a&client_secret=b%ZZ",
+    ];
+
+    fn request_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let mutated = (
+            0..SEEDS.len(),
+            prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..8),
+        )
+            .prop_map(|(seed, edits)| {
+                let mut b = SEEDS[seed].to_vec();
+                for (at, byte, op) in edits {
+                    let i = at.index(b.len() + 1);
+                    match op {
+                        0 if i < b.len() => b[i] = byte,
+                        1 => b.insert(i, byte),
+                        _ => b.truncate(i),
+                    }
+                }
+                b
+            });
+        prop_oneof![prop::collection::vec(any::<u8>(), 0..512), mutated,]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_request_bytes_never_crash_the_mock(cases in prop::collection::vec(request_bytes(), 1..4)) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let server = start_limited(mock::Limits {
+                    max_body_bytes: 4096,
+                    ..mock::Limits::default()
+                })
+                .await;
+                for bytes in &cases {
+                    let mut s = TcpStream::connect(server.addr()).await.unwrap();
+                    let _ = s.write_all(bytes).await;
+                    let _ = s.shutdown().await;
+                    // Whatever it answers, it ends the exchange once the client has finished.
+                    prop_assert!(until_closed(&mut s, BOUND).await.is_some(), "still open");
+                }
+                let r = reqwest::Client::new()
+                    .get(format!("{}/api/public/v1/connections/{CONN}", server.base_url()))
+                    .send()
+                    .await;
+                prop_assert!(r.is_ok(), "a valid request afterwards fails: {r:?}");
+                prop_assert_eq!(r.unwrap().status(), StatusCode::OK);
+                prop_assert_eq!(server.panics(), 0);
+                Ok(())
+            })?;
+        }
+    }
+}
+
 // ---- the CLI ----------------------------------------------------------------------------------
+
+#[test]
+fn mock_serve_refuses_zero_limits_with_exit_2() {
+    for (flag, value) in [
+        ("--max-connections", "0"),
+        ("--max-body-size", "0"),
+        ("--idle-timeout", "0s"),
+        ("--header-read-timeout", "soon"),
+    ] {
+        let (code, err) = serve_fails([flag, value]);
+        assert_eq!(code, Some(2), "{flag} {value}: {err}");
+    }
+}
 
 #[test]
 fn mock_serve_rejects_a_bad_scenario_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "jobs:\n  duraton: 2s\n").unwrap();
-    let out = util::airguard()
-        .args(["mock", "serve", "--listen", "127.0.0.1:0", "--scenario"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("invalid scenario"), "{err}");
+    let (code, err) = serve_fails([std::ffi::OsStr::new("--scenario"), bad.as_os_str()]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("error[invalid-scenario]"), "{err}");
 }
 
 /// Kills the spawned mock when the test ends, however it ends.

@@ -1,7 +1,8 @@
 //! `airguard mock serve`: run the mock Airbyte server until Ctrl-C.
 //!
-//! Resolves the scenario (file or embedded default), seeds it from `--spec`, picks the accepted
-//! credentials, prints the base URLs and credentials, and serves. A user-supplied secret is never
+//! Resolves the scenario (file or embedded default; a bad file is reported as located
+//! diagnostics, exit 2), seeds it from `--spec`, picks the accepted credentials and the limits,
+//! prints the base URLs and credentials, and serves. A user-supplied secret is never
 //! echoed; only the built-in default one is shown, since it guards nothing.
 
 use super::{Color, DiagFormat, Status};
@@ -9,6 +10,7 @@ use crate::mock::{self, MockAuth, MockConfig, Scenario};
 use anyhow::Context;
 use camino::Utf8PathBuf;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Arguments of `airguard mock`.
 #[derive(Debug, clap::Args)]
@@ -59,6 +61,50 @@ pub struct ServeArgs {
     /// Which credentials the API accepts.
     #[arg(long, value_enum, default_value_t = AuthArg::ClientCredentials)]
     pub auth: AuthArg,
+    /// Largest request body in bytes; a larger one gets 413 without being read.
+    #[arg(long, value_name = "BYTES", default_value_t = mock::Limits::default().max_body_bytes, value_parser = positive)]
+    pub max_body_size: usize,
+    /// Time allowed from the first byte of a request to the end of its headers.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+    pub header_read_timeout: Duration,
+    /// Time a connection may stay open with no request in progress and nothing received.
+    #[arg(long, value_name = "DURATION", default_value = "75s", value_parser = duration)]
+    pub idle_timeout: Duration,
+    /// Time allowed from the end of a request's headers to the end of its body (then 408).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+    pub body_read_timeout: Duration,
+    /// Most connections open at once; at the cap the longest-idle one is closed to make room.
+    #[arg(long, value_name = "N", default_value_t = mock::Limits::default().max_connections, value_parser = positive)]
+    pub max_connections: usize,
+}
+
+impl ServeArgs {
+    /// The limits these options ask for.
+    pub fn limits(&self) -> mock::Limits {
+        mock::Limits {
+            max_body_bytes: self.max_body_size,
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            body_read_timeout: self.body_read_timeout,
+            max_connections: self.max_connections,
+        }
+    }
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e} (write e.g. 500ms, 30s, 2m)")),
+    }
 }
 
 /// Run `airguard mock`.
@@ -70,9 +116,19 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
 
 fn serve(args: ServeArgs, color: Color) -> anyhow::Result<Status> {
     let mut scenario = match &args.scenario {
-        Some(p) => Scenario::from_file(p.as_std_path()).map_err(anyhow::Error::new)?,
+        Some(p) => {
+            let mut files = crate::diag::Files::new();
+            match Scenario::load_file(&mut files, p) {
+                Ok(s) => s,
+                Err(diags) => {
+                    super::validate::report(&files, &diags, DiagFormat::Human, color);
+                    return Ok(Status::InputError);
+                }
+            }
+        }
         None => Scenario::default_scenario(),
     };
+    let limits = args.limits();
     if let Some(spec) = &args.spec {
         let mut files = crate::diag::Files::new();
         let (model, diags) = crate::spec::from_file(&mut files, spec);
@@ -109,12 +165,13 @@ fn serve(args: ServeArgs, color: Color) -> anyhow::Result<Status> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let banner_auth = auth.clone();
-        let server = mock::start(
+        let server = mock::start_with_limits(
             args.listen,
             MockConfig {
                 scenario: scenario.clone(),
                 auth,
             },
+            limits,
         )
         .await?;
         crate::output::print(&banner(
@@ -195,4 +252,22 @@ fn banner(base: &str, auth: &MockAuth, secret_given: bool, scenario: &Scenario) 
     }
     out.push_str("Press Ctrl-C to stop.\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn option_defaults_are_the_library_defaults() {
+        let w = Wrapper::try_parse_from(["serve"]).unwrap();
+        assert_eq!(w.serve.limits(), mock::Limits::default());
+    }
 }

@@ -217,6 +217,14 @@ pub enum Code {
     /// was skipped, or comes later). The step fails, so a pipeline whose step never ran does
     /// not pass. (When the step on `C` failed, the dependent step is reported skipped.)
     StepBlocked,
+
+    // ---- mock -------------------------------------------------------------------------------------
+    /// A mock scenario file (`airguard mock serve --scenario`) does not match the scenario format:
+    /// an unknown key (the format is closed), a wrong type, an unknown value, a bad duration, a
+    /// connection id that is not a UUID or is listed twice, zero `attempts`, or a fault status
+    /// that is not 4xx/5xx. The help names what is allowed there; `docs/mock.md` describes
+    /// the format.
+    InvalidScenario,
 }
 
 impl Code {

@@ -7,7 +7,8 @@
 //! process; `airguard conform --mock` runs it in process through [`start`].
 //!
 //! It never prints (the CLI prints its banner), never logs request bodies or credentials, and
-//! [`MockServer::requests`] records only method, path and query.
+//! [`MockServer::requests`] records only method, path and query. [`Limits`] keep it bounded under
+//! load: request body size, header, idle and body timeouts, and a connection cap.
 
 pub mod body;
 pub mod scenario;
@@ -22,7 +23,9 @@ pub use scenario::{
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -121,6 +124,34 @@ impl MockConfig {
     }
 }
 
+/// What keeps the mock bounded whatever its clients do (see `docs/mock.md`, "Limits").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body read; a larger one gets 413 without being read.
+    pub max_body_bytes: usize,
+    /// Time from the first byte of a request to the end of its head; then the connection closes.
+    pub header_read_timeout: Duration,
+    /// Time a connection may stay without a request in progress and without receiving a byte.
+    pub idle_timeout: Duration,
+    /// Time from the end of a request's head to the end of its body; then 408 and close.
+    pub body_read_timeout: Duration,
+    /// Most connections open at once (at least 1); at the cap the longest-idle one makes room.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    /// 1 MiB bodies, 30 s for a head, 75 s idle, 30 s for a body, 512 connections.
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(75),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
+}
+
 /// Errors starting the mock.
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {
@@ -151,6 +182,7 @@ pub struct RecordedRequest {
 pub struct MockServer {
     addr: SocketAddr,
     requests: Arc<Mutex<VecDeque<RecordedRequest>>>,
+    panics: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -174,6 +206,12 @@ impl MockServer {
             .unwrap_or_default()
     }
 
+    /// How many connections ended in a panic so far. Always 0 unless airguard has a bug: the
+    /// server keeps serving other connections, and tests assert this count.
+    pub fn panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
+    }
+
     /// Stop accepting, close every connection and wait for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -193,8 +231,18 @@ impl Drop for MockServer {
     }
 }
 
-/// Bind `listen` (port 0 picks a free port) and serve `config` until shut down.
+/// Bind `listen` (port 0 picks a free port) and serve `config` until shut down, with the
+/// default [`Limits`].
 pub async fn start(listen: SocketAddr, config: MockConfig) -> Result<MockServer, MockError> {
+    start_with_limits(listen, config, Limits::default()).await
+}
+
+/// [`start`] with explicit [`Limits`].
+pub async fn start_with_limits(
+    listen: SocketAddr,
+    config: MockConfig,
+    limits: Limits,
+) -> Result<MockServer, MockError> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| MockError::Bind {
@@ -206,12 +254,14 @@ pub async fn start(listen: SocketAddr, config: MockConfig) -> Result<MockServer,
         source,
     })?;
     let requests = Arc::new(Mutex::new(VecDeque::new()));
-    let inner = Arc::new(http::Inner::new(config, addr, requests.clone()));
+    let panics = Arc::new(AtomicU64::new(0));
+    let inner = Arc::new(http::Inner::new(config, addr, requests.clone(), limits));
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(http::serve(listener, inner, stopped));
+    let task = tokio::spawn(http::serve(listener, inner, panics.clone(), stopped));
     Ok(MockServer {
         addr,
         requests,
+        panics,
         stop: Some(stop),
         task: Some(task),
     })

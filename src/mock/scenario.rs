@@ -2,10 +2,17 @@
 //! and which faults to inject.
 //!
 //! Types here are closed (`deny_unknown_fields`, kebab-case) so a typo in a scenario file is an
-//! error, never a silently ignored setting. This module only parses and describes; it never
-//! touches the network or the clock.
+//! error, never a silently ignored setting. [`Scenario::load`] reports every problem as a located
+//! [`Diagnostic`] (`invalid-scenario`, `yaml-syntax`, `io-error`) with file, line, column and a
+//! hint: the YAML is parsed once with the spec's span-keeping machinery (so semantic checks point
+//! at the offending value) and once into the types (serde-saphyr locates type errors). This
+//! module only parses and describes; it never touches the network or the clock.
 
+use crate::diag::{Code, Diagnostic, FileId, Files};
+use crate::input::InputError;
+use crate::spec::{Document, Node};
 use serde::Deserialize;
+use std::ops::Range;
 use std::time::Duration;
 
 /// The scenario the embedded default (`fixtures/mock/default.yaml`) describes; `airguard demo`
@@ -24,21 +31,12 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
-    /// The scenario is not valid YAML or does not match the scenario format.
-    #[error("invalid scenario `{name}`")]
-    Parse {
-        /// File name (or `<default>`).
-        name: String,
-        /// The cause, with line and column.
-        #[source]
-        source: Box<serde_saphyr::Error>,
-    },
-    /// The scenario parsed but is inconsistent.
+    /// The scenario is not valid YAML, does not match the scenario format, or is inconsistent.
     #[error("invalid scenario `{name}`: {message}")]
     Invalid {
-        /// File name.
+        /// File name (or `<default>`).
         name: String,
-        /// What is wrong.
+        /// Every problem, `line:column: message`, separated by `; `.
         message: String,
     },
 }
@@ -313,60 +311,134 @@ impl Scenario {
             .expect("the embedded default scenario is valid")
     }
 
-    /// Parse and check a scenario.
+    /// Parse and check a scenario; every problem is in the error's message with its line and
+    /// column ([`Scenario::load`] gives them as diagnostics).
     pub fn from_str(name: &str, text: &str) -> Result<Self, ScenarioError> {
-        let s: Scenario = serde_saphyr::from_str(text).map_err(|source| ScenarioError::Parse {
-            name: name.to_owned(),
-            source: Box::new(source),
-        })?;
-        s.check(name)?;
-        Ok(s)
+        let mut files = Files::new();
+        Self::load(&mut files, name, text).map_err(|diags| invalid(&files, name, &diags))
     }
 
     /// Read, parse and check a scenario file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, ScenarioError> {
         let name = path.display().to_string();
-        let text =
-            crate::input::read_to_string(path, crate::input::SCENARIO_LIMIT).map_err(|e| {
-                ScenarioError::Read {
-                    path: name.clone(),
-                    source: e.into(),
-                }
-            })?;
+        let text = read(path).map_err(|e| ScenarioError::Read {
+            path: name.clone(),
+            source: e.into(),
+        })?;
         Self::from_str(&name, &text)
     }
 
-    fn check(&self, name: &str) -> Result<(), ScenarioError> {
-        let invalid = |message: String| ScenarioError::Invalid {
-            name: name.to_owned(),
-            message,
+    /// Read, parse and check a scenario file, registering it in `files`; a file that cannot be
+    /// read is an `io-error` diagnostic.
+    pub fn load_file(files: &mut Files, path: &camino::Utf8Path) -> Result<Self, Vec<Diagnostic>> {
+        let text = match read(path.as_std_path()) {
+            Ok(text) => text,
+            Err(e @ (InputError::NotARegularFile { .. } | InputError::TooLarge { .. })) => {
+                return Err(vec![e.diagnostic().with_help(
+                    "pass a regular UTF-8 YAML file with --scenario PATH (at most 16 MiB)",
+                )])
+            }
+            Err(e) => {
+                return Err(vec![Diagnostic::new(
+                    Code::IoError,
+                    format!("cannot read scenario file `{path}`: {e}"),
+                )
+                .with_help("pass a readable UTF-8 YAML file with --scenario PATH")])
+            }
+        };
+        Self::load(files, path.as_str(), &text)
+    }
+
+    /// Parse and check a scenario registered in `files` as `name`. Every problem is a diagnostic
+    /// pointing at its line and column: semantic problems all at once, a type or unknown-key
+    /// problem one at a time (the first one found).
+    pub fn load(files: &mut Files, name: &str, text: &str) -> Result<Self, Vec<Diagnostic>> {
+        let file = files.add(name, text);
+        let root = serde_saphyr::from_str::<serde_saphyr::Spanned<Node>>(text)
+            .map_err(|e| vec![syntax_error(files, file, &e)])?;
+        let doc = Document::new(files, file, &root);
+        if !matches!(
+            doc.json,
+            serde_json::Value::Object(_) | serde_json::Value::Null
+        ) {
+            return Err(vec![Diagnostic::new(
+                Code::InvalidScenario,
+                "a scenario must be a mapping at the top level",
+            )
+            .with_label(file, doc.locate(""), "expected keys such as `connections:`")
+            .with_help(
+                "start from the built-in scenario, fixtures/mock/default.yaml (see docs/mock.md)",
+            )]);
+        }
+        let scenario: Scenario = if doc.json.is_null() {
+            Scenario::default()
+        } else {
+            serde_saphyr::from_str(text).map_err(|e| vec![type_error(files, file, &e)])?
+        };
+        let diags = scenario.check(file, &doc);
+        if diags.is_empty() {
+            Ok(scenario)
+        } else {
+            Err(diags)
+        }
+    }
+
+    fn check(&self, file: FileId, doc: &Document) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let at = |pointer: String, message: String, label: &str, help: &str| {
+            Diagnostic::new(Code::InvalidScenario, message)
+                .with_label(file, doc.locate(&pointer), label)
+                .with_path(pointer)
+                .with_help(help)
         };
         let mut seen = std::collections::BTreeSet::new();
-        for c in &self.connections {
+        for (i, c) in self.connections.iter().enumerate() {
+            let pointer = format!("/connections/{i}/id");
             if !is_uuid(&c.id) {
-                return Err(invalid(format!("connection id `{}` is not a UUID", c.id)));
-            }
-            if !seen.insert(c.id.to_ascii_lowercase()) {
-                return Err(invalid(format!("connection id `{}` is listed twice", c.id)));
+                out.push(at(
+                    pointer,
+                    format!("connection id `{}` is not a UUID", c.id),
+                    "not a UUID",
+                    "write the id as 8-4-4-4-12 hex digits, e.g. 7c2b1e4a-5d3f-4e8a-9b6c-1f2e3d4c5b6a",
+                ));
+            } else if !seen.insert(c.id.to_ascii_lowercase()) {
+                out.push(at(
+                    pointer,
+                    format!("connection id `{}` is listed twice", c.id),
+                    "listed before (ids compare case-insensitively)",
+                    "list each connection once",
+                ));
             }
         }
-        for jobs in std::iter::once(&self.jobs)
-            .chain(self.connections.iter().filter_map(|c| c.jobs.as_ref()))
-        {
+        let jobs = std::iter::once((String::new(), &self.jobs)).chain(
+            self.connections
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.jobs.as_ref().map(|j| (format!("/connections/{i}"), j))),
+        );
+        for (prefix, jobs) in jobs {
             if jobs.attempts == 0 {
-                return Err(invalid("`attempts` must be at least 1".to_owned()));
+                out.push(at(
+                    format!("{prefix}/jobs/attempts"),
+                    "`attempts` must be at least 1".to_owned(),
+                    "a job runs at least one attempt",
+                    "set `attempts: 1` for a job that runs once; all attempts but the last fail",
+                ));
             }
         }
-        for f in &self.faults {
+        for (i, f) in self.faults.iter().enumerate() {
             if let FaultAction::Error(code) = f.action {
                 if !(400..=599).contains(&code) {
-                    return Err(invalid(format!(
-                        "fault error status {code} is not a 4xx or 5xx status"
-                    )));
+                    out.push(at(
+                        format!("/faults/{i}/action/error"),
+                        format!("fault error status {code} is not a 4xx or 5xx status"),
+                        "not an error status",
+                        "use an error status between 400 and 599, e.g. `{ error: 503 }`",
+                    ));
                 }
             }
         }
-        Ok(())
+        out
     }
 
     /// Add every connection of `ids` (id, name) that the scenario does not list yet, active and
@@ -390,6 +462,169 @@ impl Scenario {
     }
 }
 
+/// The one place a scenario file is read: regular files only, at most 16 MiB.
+fn read(path: &std::path::Path) -> Result<String, InputError> {
+    crate::input::read_to_string(path, crate::input::SCENARIO_LIMIT)
+}
+
+/// Turn diagnostics into [`ScenarioError::Invalid`], each with its line and column.
+fn invalid(files: &Files, name: &str, diags: &[Diagnostic]) -> ScenarioError {
+    let message = diags
+        .iter()
+        .map(|d| match &d.label {
+            Some(l) => {
+                let at = files.line_col(l.file, l.range.start);
+                format!("{}:{}: {}", at.line, at.column, d.message)
+            }
+            None => d.message.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    ScenarioError::Invalid {
+        name: name.to_owned(),
+        message,
+    }
+}
+
+/// Byte offset of a serde-saphyr location in `file` (0 when unknown).
+fn offset(files: &Files, file: FileId, loc: Option<serde_saphyr::Location>) -> usize {
+    let Some(loc) = loc.filter(|l| *l != serde_saphyr::Location::UNKNOWN) else {
+        return 0;
+    };
+    let start = match loc.span().byte_offset() {
+        Some(b) => b as usize,
+        None => files.offset_of(file, loc.line() as usize, loc.column() as usize),
+    };
+    start.min(files.source(file).len())
+}
+
+/// The scalar token starting at `start` (up to the next `:`, `,`, bracket, comment or line end).
+fn token_at(text: &str, start: usize) -> Range<usize> {
+    let rest = text.get(start..).unwrap_or("");
+    let len = rest
+        .find([':', ',', '{', '}', '[', ']', '#', '\n', '\r'])
+        .unwrap_or(rest.len());
+    start..start + rest[..len].trim_end().len()
+}
+
+/// The first line of a serde-saphyr message, without the location it appends.
+fn first_line(e: &serde_saphyr::Error) -> String {
+    let full = e.to_string();
+    let line = full.lines().next().unwrap_or("invalid YAML").trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    let line = match line.find(" at line ") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    match line.strip_prefix("line ").and_then(|l| l.split_once(": ")) {
+        Some((_, rest)) => rest.to_owned(),
+        None => line.to_owned(),
+    }
+}
+
+fn syntax_error(files: &Files, file: FileId, e: &serde_saphyr::Error) -> Diagnostic {
+    let start = offset(files, file, e.location());
+    let (message, help) = match e.without_snippet() {
+        serde_saphyr::Error::DuplicateMappingKey { key, .. } => (
+            format!(
+                "invalid YAML: key `{}` appears twice in the same mapping",
+                key.as_deref().unwrap_or("?")
+            ),
+            "keep one of them: YAML mappings cannot repeat a key",
+        ),
+        _ => (
+            format!("invalid YAML: {}", first_line(e)),
+            "fix the YAML syntax at the marked place (indentation, brackets, quotes, `:` after keys)",
+        ),
+    };
+    Diagnostic::new(Code::YamlSyntax, message)
+        .with_label(file, token_at(files.source(file), start), "here")
+        .with_help(help)
+}
+
+/// What a Rust type is, in the words of a scenario file.
+fn kind_of(ty: &str) -> &str {
+    match ty {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "bool" => "`true` or `false`",
+        "sequence start" => "a list",
+        "mapping start" => "a mapping",
+        other => other,
+    }
+}
+
+fn type_error(files: &Files, file: FileId, e: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    let start = offset(files, file, e.location());
+    let range = token_at(files.source(file), start);
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (message, label, help) = match e.without_snippet() {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let allowed: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+            let guess = crate::spec::schema::closest(field, &allowed)
+                .map(|g| format!("did you mean `{g}`? "))
+                .unwrap_or_default();
+            (
+                format!("unknown key `{field}`"),
+                "not a scenario setting here".to_owned(),
+                format!("{guess}the keys allowed here are {}", list(expected)),
+            )
+        }
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => (
+            format!("unknown value `{variant}`"),
+            "not one of the allowed values".to_owned(),
+            format!("use one of {}", list(expected)),
+        ),
+        E::SerdeMissingField { field, .. } => (
+            format!("missing key `{field}`"),
+            format!("`{field}` is required here"),
+            format!("add `{field}:` (see docs/mock.md for the scenario format)"),
+        ),
+        E::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        }
+        | E::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } => (
+            format!("expected {expected}, found {unexpected}"),
+            format!("expected {expected}"),
+            "see docs/mock.md for the scenario format".to_owned(),
+        ),
+        E::InvalidScalar { ty: expected, .. } | E::Unexpected { expected, .. } => (
+            format!("expected {}", kind_of(expected)),
+            format!("not {}", kind_of(expected)),
+            "see docs/mock.md for the scenario format".to_owned(),
+        ),
+        _ => {
+            let message = first_line(e);
+            let help = if message.contains("duration") {
+                "write durations as `500ms`, `2s` or `1m30s`"
+            } else {
+                "see docs/mock.md for the scenario format"
+            };
+            (message, "here".to_owned(), help.to_owned())
+        }
+    };
+    Diagnostic::new(Code::InvalidScenario, message)
+        .with_label(file, range, label)
+        .with_help(help)
+}
+
 /// Whether `s` is a UUID in the 8-4-4-4-12 hex form.
 pub fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
@@ -408,7 +643,7 @@ mod duration {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
         humantime::parse_duration(&s)
-            .map_err(|e| serde::de::Error::custom(format!("invalid duration `{s}`: {e}")))
+            .map_err(|_| serde::de::Error::custom(format!("invalid duration `{s}`")))
     }
 }
 
@@ -429,9 +664,17 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_rejected() {
+    fn unknown_keys_are_rejected_with_their_line_and_column() {
         let e = Scenario::from_str("t", "jobs:\n  duraton: 2s\n").unwrap_err();
-        assert!(matches!(e, ScenarioError::Parse { .. }), "{e:?}");
+        assert!(
+            matches!(&e, ScenarioError::Invalid { message, .. } if message.starts_with("2:3: unknown key `duraton`")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_empty_file_is_the_default_scenario() {
+        assert_eq!(Scenario::from_str("t", "").unwrap(), Scenario::default());
     }
 
     #[test]

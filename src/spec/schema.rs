@@ -402,7 +402,7 @@ fn object_branch_keys(keyword_path: &str) -> Option<Vec<String>> {
 }
 
 /// The allowed key closest to `key` by edit distance, if close enough to be a typo.
-fn closest(key: &str, allowed: &[String]) -> Option<String> {
+pub(crate) fn closest(key: &str, allowed: &[String]) -> Option<String> {
     allowed
         .iter()
         .map(|a| (edit_distance(key, a), a))
