@@ -1020,6 +1020,7 @@ pub(crate) mod tests {
             },
             connections: vec![],
             pipelines: vec![],
+            dags: Default::default(),
         }
     }
 
