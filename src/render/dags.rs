@@ -530,6 +530,51 @@ pub fn py_str(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::py_str;
+    use proptest::prelude::*;
+
+    /// Python's reading of a (non-raw, non-f) string literal, for the escapes Python defines.
+    fn python_reads(lit: &str) -> Option<String> {
+        let q = lit.chars().next()?;
+        let body = lit.strip_prefix(q)?.strip_suffix(q)?;
+        let mut out = String::new();
+        let mut cs = body.chars();
+        while let Some(c) = cs.next() {
+            if c == q || c == '\n' || c == '\r' {
+                return None; // would end the literal or the line
+            }
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            let hex = |cs: &mut std::str::Chars, n: usize| -> Option<char> {
+                let h: String = cs.by_ref().take(n).collect();
+                (h.len() == n).then_some(())?;
+                char::from_u32(u32::from_str_radix(&h, 16).ok()?)
+            };
+            match cs.next()? {
+                '\\' => out.push('\\'),
+                '\'' => out.push('\''),
+                '"' => out.push('"'),
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                'x' => out.push(hex(&mut cs, 2)?),
+                'u' => out.push(hex(&mut cs, 4)?),
+                'U' => out.push(hex(&mut cs, 8)?),
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_round_trips_through_a_python_literal(s in any::<String>()) {
+            let lit = py_str(&s);
+            prop_assert!(lit.is_ascii() && !lit.contains('\n'));
+            prop_assert_eq!(python_reads(&lit), Some(s));
+        }
+    }
 
     #[test]
     fn strings_escape_quotes_backslashes_and_non_ascii() {

@@ -94,6 +94,7 @@ impl Cx<'_> {
                 );
             }
         }
+        self.step_order(base, p);
         let steps = p
             .steps
             .iter()
@@ -108,6 +109,72 @@ impl Cx<'_> {
             owner: p.owner.clone().unwrap_or_else(|| "airguard".into()),
             retries: p.retries.unwrap_or(2),
             steps,
+        }
+    }
+
+    /// What an Airflow DAG cannot express the way `conform` runs it: `after:` naming only later
+    /// steps (conform always skips such a step), `when.previous` on the first step (there is no
+    /// previous step), and `after:` together with `when.previous: failed` (one trigger rule
+    /// cannot ask for one upstream to succeed and the other to fail).
+    fn step_order(&mut self, base: &str, p: &raw::Pipeline) {
+        let in_cycle = self.diags.iter().any(|d| {
+            d.code == Code::DependencyCycle
+                && d.path
+                    .as_deref()
+                    .is_some_and(|x| x.starts_with(&format!("{base}/")))
+        });
+        let conn_of = |s: &raw::Step| match s {
+            raw::Step::Keyword(_) => None,
+            raw::Step::Action(a) => a
+                .sync
+                .as_ref()
+                .or(a.reset.as_ref())
+                .or(a.clear.as_ref())
+                .or(a.validate.as_ref())
+                .or(a.check.as_ref())
+                .cloned(),
+        };
+        for (si, s) in p.steps.iter().enumerate() {
+            let raw::Step::Action(a) = s else { continue };
+            let sp = format!("{base}/steps/{si}");
+            let previous = a.when.as_ref().and_then(|w| w.previous);
+            if let Some(after) = &a.after {
+                let earlier = p.steps[..si]
+                    .iter()
+                    .any(|e| conn_of(e).as_deref() == Some(after.as_str()));
+                let later = p.steps[si + 1..]
+                    .iter()
+                    .any(|e| conn_of(e).as_deref() == Some(after.as_str()));
+                if !earlier && later && !in_cycle {
+                    self.push(
+                        Code::UnknownDependency,
+                        &format!("{sp}/after"),
+                        format!(
+                            "`after: {after}` waits for a step that comes later in the pipeline"
+                        ),
+                        "nothing before this step to wait for",
+                        format!("move the step on `{after}` before this one"),
+                    );
+                }
+                if previous == Some(raw::PreviousOutcome::Failed) {
+                    self.push(
+                        Code::ConflictingSettings,
+                        &format!("{sp}/when/previous"),
+                        "`after:` wants a step to succeed, `when.previous: failed` wants the previous one to fail: no Airflow trigger rule says both".into(),
+                        "conflicts with `after`",
+                        "split the step, or drop one of the two conditions".into(),
+                    );
+                }
+            }
+            if si == 0 && previous.is_some() {
+                self.push(
+                    Code::ConflictingSettings,
+                    &format!("{sp}/when/previous"),
+                    "`when.previous` on the first step: there is no previous step".into(),
+                    "no previous step",
+                    "remove `when.previous`, or move the step after another".into(),
+                );
+            }
         }
     }
 
