@@ -154,6 +154,7 @@ prop_compose! {
             connections,
             pipelines,
             notify: None,
+            dags: None,
         }
     }
 }

@@ -323,6 +323,27 @@ pub struct Dags {
     pub notify: Notify,
     /// One entry per pipeline, in the order (and with the names) of `Model::pipelines`.
     pub pipelines: Vec<PipelineDag>,
+    /// The chart's git-sync, when the spec asks for it.
+    pub git_sync: Option<GitSync>,
+}
+
+/// The chart's `dags.gitSync`, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GitSync {
+    /// Clone URL.
+    pub repo: String,
+    /// Branch.
+    pub branch: String,
+    /// Revision.
+    pub rev: Option<String>,
+    /// Sub-path of the rendered `dags/` in the repository.
+    pub sub_path: Option<String>,
+    /// Secret with `GIT_SYNC_USERNAME` / `GIT_SYNC_PASSWORD`.
+    pub credentials_secret: Option<String>,
+    /// Secret with `gitSshKey`.
+    pub ssh_key_secret: Option<String>,
+    /// Egress to the git host.
+    pub egress: Egress,
 }
 
 /// Notification targets of the rendered DAGs.

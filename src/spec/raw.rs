@@ -39,6 +39,49 @@ pub struct RawSpec {
     /// Who the rendered Airflow DAGs tell when a run fails (see `docs/dags.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<Notify>,
+    /// How the rendered DAGs reach Airflow (see `docs/dags.md`). Without it, deliver `dags/`
+    /// yourself (a persistence volume or a baked image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dags: Option<DagsDelivery>,
+}
+
+/// How the rendered `dags/` reach Airflow.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DagsDelivery {
+    /// The chart's git-sync sidecar pulls the DAGs from a repository holding the rendered
+    /// `dags/` (rendered into `dags.gitSync`, with the NetworkPolicy egress it needs).
+    pub git_sync: GitSync,
+}
+
+/// The chart's `dags.gitSync`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GitSync {
+    /// Clone URL: `https://host/org/repo.git`, `ssh://git@host/org/repo.git` or
+    /// `git@host:org/repo.git`.
+    pub repo: String,
+    /// Branch to follow (default `main`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Revision to check out (default `HEAD` of the branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev: Option<String>,
+    /// Directory of the repository that holds the rendered `dags/` files (becomes the DAG
+    /// bundle root, so the DAG files find `airguard_airbyte.py`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_path: Option<String>,
+    /// Secret (in the Airflow namespace) with `GITSYNC_USERNAME` and `GITSYNC_PASSWORD` (git-sync
+    /// v4; `GIT_SYNC_*` for v3), for an HTTPS repository. The spec names it; airguard never reads
+    /// it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
+    /// Secret (in the Airflow namespace) with the SSH key `gitSshKey`, for an SSH repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_key_secret: Option<String>,
+    /// The git host's address and port: every pod that runs the git-sync sidecar gets egress to
+    /// it.
+    pub egress: EgressRule,
 }
 
 /// Platform-wide settings.

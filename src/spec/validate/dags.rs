@@ -36,7 +36,88 @@ impl Cx<'_> {
             .enumerate()
             .map(|(pi, p)| self.pipeline_dag(&format!("/pipelines/{pi}"), p))
             .collect();
-        model::Dags { notify, pipelines }
+        let git_sync = raw.dags.as_ref().map(|d| self.git_sync(&d.git_sync));
+        model::Dags {
+            notify,
+            pipelines,
+            git_sync,
+        }
+    }
+
+    fn git_sync(&mut self, g: &raw::GitSync) -> model::GitSync {
+        let base = "/dags/git-sync";
+        let https = g.repo.starts_with("https://");
+        let ssh = g.repo.starts_with("ssh://")
+            || (!g.repo.contains("://") && g.repo.contains('@') && g.repo.contains(':'));
+        if (!ssh && !https) || g.repo.contains(char::is_whitespace) {
+            self.push(
+                Code::InvalidUrl,
+                &format!("{base}/repo"),
+                format!("`{}` is not an HTTPS or SSH clone URL", g.repo),
+                "not a clone URL",
+                "write `https://host/org/repo.git` or `git@host:org/repo.git`".into(),
+            );
+        } else if https
+            && g.repo["https://".len()..]
+                .split('/')
+                .next()
+                .is_some_and(|h| h.contains('@'))
+        {
+            self.push(
+                Code::InvalidUrl,
+                &format!("{base}/repo"),
+                "the clone URL carries credentials".into(),
+                "credentials in the URL",
+                "put them in the Secret named by `credentials-secret`".into(),
+            );
+        }
+        for (key, v) in [
+            ("credentials-secret", &g.credentials_secret),
+            ("ssh-key-secret", &g.ssh_key_secret),
+        ] {
+            if let Some(name) = v {
+                self.dns_subdomain(&format!("{base}/{key}"), name);
+            }
+        }
+        if g.credentials_secret.is_some() && ssh {
+            self.push(
+                Code::ConflictingSettings,
+                &format!("{base}/credentials-secret"),
+                "`credentials-secret` is for HTTPS, but the repository is SSH".into(),
+                "HTTPS credentials for an SSH repository",
+                "use `ssh-key-secret`, or an `https://` clone URL".into(),
+            );
+        }
+        if g.ssh_key_secret.is_some() && https {
+            self.push(
+                Code::ConflictingSettings,
+                &format!("{base}/ssh-key-secret"),
+                "`ssh-key-secret` is for SSH, but the repository is HTTPS".into(),
+                "SSH key for an HTTPS repository",
+                "use `credentials-secret`, or an SSH clone URL".into(),
+            );
+        }
+        if let Some(sp) = &g.sub_path {
+            if sp.is_empty() || sp.starts_with('/') || sp.split('/').any(|c| c == "..") {
+                self.push(
+                    Code::InvalidValue,
+                    &format!("{base}/sub-path"),
+                    format!("`{sp}` is not a path inside the repository"),
+                    "absolute or leaves the repository",
+                    "write the directory relative to the repository root, e.g. `airflow/dags`"
+                        .into(),
+                );
+            }
+        }
+        model::GitSync {
+            repo: g.repo.clone(),
+            branch: g.branch.clone().unwrap_or_else(|| "main".into()),
+            rev: g.rev.clone(),
+            sub_path: g.sub_path.clone(),
+            credentials_secret: g.credentials_secret.clone(),
+            ssh_key_secret: g.ssh_key_secret.clone(),
+            egress: self.egress(&format!("{base}/egress"), &g.egress),
+        }
     }
 
     fn pipeline_dag(&mut self, base: &str, p: &raw::Pipeline) -> model::PipelineDag {

@@ -1,0 +1,129 @@
+//! `cargo xtask bench dags`: the cost of `dags/`.
+//!
+//! 1. Render time of `dags/` for 1 000 pipelines × 5 steps (load + validate separately), best of
+//!    five rounds; goal < 1 s.
+//! 2. With `AIRGUARD_AIRFLOW_PY` (from `.ci/setup-airflow.sh`): the DAG-parse cost every Airflow
+//!    deployment pays per file and parse cycle, as the mean per-file parse time of a real
+//!    `DagBag` over the rendered DAGs of a 200-pipeline spec. dag-factory is not compared: it is
+//!    not in the pinned environment.
+//! 3. Airbyte API requests per sync of a 10-minute job with the default polling (30 s), from the
+//!    rendered tasks: counted, not measured (see the printed breakdown).
+
+use anyhow::{bail, Context, Result};
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+/// A valid spec with `pipelines` pipelines of 5 steps each (2 connections per pipeline).
+pub fn spec(pipelines: usize) -> String {
+    let mut s = String::from(
+        "version: 1\nplatform: {name: bench}\nairbyte:\n  namespace: airbyte\n  release: airbyte\n  chart: v2\n  api: {url: 'http://airbyte-airbyte-server-svc.airbyte:8001'}\n  kubernetes-api: {cidrs: [10.96.0.1/32]}\n",
+    );
+    s.push_str("airflow: {namespace: airflow, release: airflow}\n");
+    s.push_str("secrets:\n  store:\n    kind: ClusterSecretStore\n    name: vault\n    conditions: [{namespaces: [airbyte, airflow]}]\n    provider: {vault: {server: 'https://vault:8200', path: secret, auth: {kubernetes: {role: eso}}}}\n");
+    s.push_str("  airbyte: {client-id: 'p/a#id', client-secret: 'p/a#secret'}\nconnections:\n");
+    for i in 0..pipelines * 2 {
+        let _ = writeln!(
+            s,
+            "  - {{name: conn-{i}, id: 00000000-0000-4000-8000-{i:012}, min-records: 1}}"
+        );
+    }
+    s.push_str("pipelines:\n");
+    for p in 0..pipelines {
+        let (a, b) = (2 * p, 2 * p + 1);
+        let _ = writeln!(
+            s,
+            "  - {{name: p-{p}, schedule: '@daily', tags: [bench], steps: [health, {{check: conn-{a}}}, {{sync: conn-{a}}}, {{validate: conn-{a}}}, {{sync: conn-{b}, after: conn-{a}}}]}}"
+        );
+    }
+    s
+}
+
+fn load(text: &str) -> Result<airguard::spec::Model> {
+    let mut files = airguard::diag::Files::new();
+    let (model, diags) = airguard::spec::from_str(&mut files, "bench.yaml", text);
+    model.with_context(|| format!("generated spec invalid: {diags:?}"))
+}
+
+/// Entry point.
+pub fn run(_args: &[String]) -> Result<()> {
+    println!("dags benchmark (release build)");
+    let text = spec(1_000);
+    let (mut best_load, mut best_render) = (Duration::MAX, Duration::MAX);
+    let mut files = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let model = load(&text)?;
+        best_load = best_load.min(t.elapsed());
+        let t = Instant::now();
+        let out = airguard::render::dags::render(&model)?;
+        best_render = best_render.min(t.elapsed());
+        files = out.len();
+    }
+    println!(
+        "render dags/ for 1 000 pipelines x 5 steps: {:.1} ms ({files} files; load + validate {:.1} ms); goal < 1 s",
+        best_render.as_secs_f64() * 1e3,
+        best_load.as_secs_f64() * 1e3
+    );
+
+    match std::env::var_os("AIRGUARD_AIRFLOW_PY") {
+        None => println!(
+            "DagBag parse time: not measured (AIRGUARD_AIRFLOW_PY not set; source .ci/setup-airflow.sh)"
+        ),
+        Some(py) => {
+            let model = load(&spec(200))?;
+            let dir = std::env::temp_dir().join(format!("airguard-bench-dags-{}", std::process::id()));
+            let dags = dir.join("dags");
+            std::fs::create_dir_all(&dags)?;
+            for a in airguard::render::dags::render(&model)? {
+                std::fs::write(dir.join(&a.path), a.content)?;
+            }
+            let home = dir.join("home");
+            let script = r#"
+import pathlib, sys, time
+from airflow.dag_processing.dagbag import BundleDagBag
+folder = sys.argv[1]
+t = time.perf_counter()
+bag = BundleDagBag(dag_folder=folder, bundle_path=pathlib.Path(folder))
+total = time.perf_counter() - t
+assert not bag.import_errors, bag.import_errors
+stats = [s for s in bag.dagbag_stats if s.dag_num]
+per = sorted(s.duration.total_seconds() if hasattr(s.duration, "total_seconds") else float(s.duration) for s in stats)
+print(f"{len(bag.dags)} {total:.3f} {sum(per)/len(per)*1000:.2f} {per[len(per)//2]*1000:.2f} {per[-1]*1000:.2f}")
+"#;
+            let out = std::process::Command::new(py)
+                .args(["-c", script])
+                .arg(&dags)
+                .env("AIRFLOW_HOME", &home)
+                .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+                .env("AIRFLOW__CORE__DAGS_FOLDER", &dags)
+                .output()?;
+            let _ = std::fs::remove_dir_all(&dir);
+            if !out.status.success() {
+                bail!("DagBag failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            let line = String::from_utf8_lossy(&out.stdout);
+            let f: Vec<&str> = line.split_whitespace().collect();
+            println!(
+                "DagBag parse, 200 pipelines: {} DAGs in {} s; per DAG file: mean {} ms, median {} ms, max {} ms (dag-factory: not installed, not compared)",
+                f.first().unwrap_or(&"?"),
+                f.get(1).unwrap_or(&"?"),
+                f.get(2).unwrap_or(&"?"),
+                f.get(3).unwrap_or(&"?"),
+                f.get(4).unwrap_or(&"?")
+            );
+        }
+    }
+
+    // Requests per sync, from what the rendered tasks do (client credentials: each task try and
+    // each reschedule poke builds its own AirbyteHook, so it fetches a token first).
+    let job = 600u64;
+    let poll = 30u64;
+    let pokes = job.div_ceil(poll) + 1;
+    let trigger = 2;
+    let wait = 2 * pokes;
+    println!(
+        "API requests per sync of a {job} s job, poll {poll} s: {} = trigger {trigger} (token + POST /jobs) + wait {wait} ({pokes} pokes x (token + GET /jobs/{{id}})); validate reads XCom (0). A 409 attach adds 2 (409 + GET /jobs); bounded by deadline / poll.",
+        trigger + wait
+    );
+    Ok(())
+}
