@@ -59,6 +59,17 @@ fn python(py: &Path, home: &Path, dags: &Path) -> Command {
     {
         std::fs::copy(db, home.join("airflow.db")).unwrap();
     }
+    if !home.join("airflow.db").is_file() {
+        // No pre-migrated database (AIRGUARD_AIRFLOW_HOME unset): migrate a fresh one.
+        let status = Command::new(py.with_file_name("airflow"))
+            .args(["db", "migrate"])
+            .env("AIRFLOW_HOME", home)
+            .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+            .env("AIRFLOW__CORE__DAGS_FOLDER", dags)
+            .output()
+            .expect("airflow db migrate runs");
+        assert!(status.status.success(), "airflow db migrate failed");
+    }
     let mut c = Command::new(py);
     c.env("AIRFLOW_HOME", home)
         .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

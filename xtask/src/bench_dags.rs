@@ -88,7 +88,7 @@ total = time.perf_counter() - t
 assert not bag.import_errors, bag.import_errors
 stats = [s for s in bag.dagbag_stats if s.dag_num]
 per = sorted(s.duration.total_seconds() if hasattr(s.duration, "total_seconds") else float(s.duration) for s in stats)
-print(f"{len(bag.dags)} {total:.3f} {sum(per)/len(per)*1000:.2f} {per[len(per)//2]*1000:.2f} {per[-1]*1000:.2f}")
+print(f"AIRGUARD-RESULT {len(bag.dags)} {total:.3f} {sum(per)/len(per)*1000:.2f} {per[len(per)//2]*1000:.2f} {per[-1]*1000:.2f}")
 "#;
             let out = std::process::Command::new(py)
                 .args(["-c", script])
@@ -101,7 +101,11 @@ print(f"{len(bag.dags)} {total:.3f} {sum(per)/len(per)*1000:.2f} {per[len(per)//
             if !out.status.success() {
                 bail!("DagBag failed: {}", String::from_utf8_lossy(&out.stderr));
             }
-            let line = String::from_utf8_lossy(&out.stdout);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let line = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("AIRGUARD-RESULT "))
+                .context("no result line from the DagBag script")?;
             let f: Vec<&str> = line.split_whitespace().collect();
             println!(
                 "DagBag parse, 200 pipelines: {} DAGs in {} s; per DAG file: mean {} ms, median {} ms, max {} ms (dag-factory: not installed, not compared)",
