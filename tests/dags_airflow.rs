@@ -6,6 +6,7 @@
 //!   tasks, dependencies, trigger rules, retries, owner, tags and schedule are what the spec
 //!   says (asserted against the model, then the whole structure snapshotted);
 //! - the rendered Python passes the pinned `ruff check` and `ruff format --check`;
+//! - the runtime module classifies errors (transient or final) and maps job stats as documented;
 //! - `dag.test()` of each demo pipeline against the in-process mock (`fixtures/dags/mock.yaml`),
 //!   reached through the same connection JSON `render` writes for `AIRFLOW_CONN_<ID>`.
 
@@ -304,6 +305,16 @@ fn rendered_dags_pass_ruff() {
     }
 }
 
+#[test]
+fn runtime_module_classifies_errors_and_maps_stats() {
+    let Some(py) = airflow_python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dags = render_into(&load(&fixture("dags/demo.yaml")), &tmp.path().join("out"));
+    let mut c = python(&py, &tmp.path().join("home"), &dags);
+    c.arg("tests/airflow/runtime_unit.py").arg(&dags);
+    assert_eq!(results(c), vec![Value::String("ok".into())]);
+}
+
 fn task<'a>(run: &'a Value, id: &str) -> (&'a str, u64) {
     let t = &run["tasks"][id];
     (
@@ -389,6 +400,12 @@ fn demo_dags_run_against_the_mock() {
         "{r}"
     );
     assert_eq!(r["xcom"]["step1_wait_busy"]["airbyte_job_id"], 1);
+    // Its first two polls got a 503 (fixtures/dags/mock.yaml): logged and polled again.
+    let polls = requests
+        .iter()
+        .filter(|r| *r == "GET /api/public/v1/jobs/1")
+        .count();
+    assert!(polls >= 3, "{polls} polls of job 1: {requests:?}");
 
     // Healthy: success, and XCom holds the seed's stats with the mock's counts.
     let r = by(1, "healthy");
