@@ -4,8 +4,9 @@
 //!    five rounds; goal < 1 s.
 //! 2. With `AIRGUARD_AIRFLOW_PY` (from `.ci/setup-airflow.sh`): the DAG-parse cost every Airflow
 //!    deployment pays per file and parse cycle, as the mean per-file parse time of a real
-//!    `DagBag` over the rendered DAGs of a 200-pipeline spec. dag-factory is not compared: it is
-//!    not in the pinned environment.
+//!    `DagBag` over the rendered DAGs of a 200-pipeline spec, against the same DAGs (same
+//!    operators, arguments and dependencies) as dag-factory 1.1.0 YAML, installed beside the
+//!    pinned Airflow under `target/dagfactory-lib` (`bench_dags.py` does the comparison).
 //! 3. Airbyte API requests per sync of a 10-minute job with the default polling (30 s), from the
 //!    rendered tasks: counted, not measured (see the printed breakdown).
 
@@ -78,24 +79,26 @@ pub fn run(_args: &[String]) -> Result<()> {
                 std::fs::write(dir.join(&a.path), a.content)?;
             }
             let home = dir.join("home");
-            let script = r#"
-import pathlib, sys, time
-from airflow.dag_processing.dagbag import BundleDagBag
-folder = sys.argv[1]
-t = time.perf_counter()
-bag = BundleDagBag(dag_folder=folder, bundle_path=pathlib.Path(folder))
-total = time.perf_counter() - t
-assert not bag.import_errors, bag.import_errors
-stats = [s for s in bag.dagbag_stats if s.dag_num]
-per = sorted(s.duration.total_seconds() if hasattr(s.duration, "total_seconds") else float(s.duration) for s in stats)
-print(f"AIRGUARD-RESULT {len(bag.dags)} {total:.3f} {sum(per)/len(per)*1000:.2f} {per[len(per)//2]*1000:.2f} {per[-1]*1000:.2f}")
-"#;
-            let out = std::process::Command::new(py)
-                .args(["-c", script])
+            // dag-factory 1.1.0 beside the pinned Airflow: its own target dir, no dependency
+            // changes (the pinned environment already satisfies them).
+            let df_lib = crate::root().join("target/dagfactory-lib");
+            if !df_lib.join("dagfactory").is_dir() {
+                let _ = std::process::Command::new(&py)
+                    .args(["-m", "pip", "install", "--quiet", "--no-deps", "--target"])
+                    .arg(&df_lib)
+                    .arg("dag-factory==1.1.0")
+                    .status();
+            }
+            let script = dir.join("bench_dags.py");
+            std::fs::write(&script, include_str!("bench_dags.py"))?;
+            let out = std::process::Command::new(&py)
+                .arg(&script)
                 .arg(&dags)
+                .arg(dir.join("work"))
                 .env("AIRFLOW_HOME", &home)
                 .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
                 .env("AIRFLOW__CORE__DAGS_FOLDER", &dags)
+                .env("PYTHONPATH", &df_lib)
                 .output()?;
             let _ = std::fs::remove_dir_all(&dir);
             if !out.status.success() {
@@ -106,15 +109,20 @@ print(f"AIRGUARD-RESULT {len(bag.dags)} {total:.3f} {sum(per)/len(per)*1000:.2f}
                 .lines()
                 .find_map(|l| l.strip_prefix("AIRGUARD-RESULT "))
                 .context("no result line from the DagBag script")?;
-            let f: Vec<&str> = line.split_whitespace().collect();
-            println!(
-                "DagBag parse, 200 pipelines: {} DAGs in {} s; per DAG file: mean {} ms, median {} ms, max {} ms (dag-factory: not installed, not compared)",
-                f.first().unwrap_or(&"?"),
-                f.get(1).unwrap_or(&"?"),
-                f.get(2).unwrap_or(&"?"),
-                f.get(3).unwrap_or(&"?"),
-                f.get(4).unwrap_or(&"?")
-            );
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            let show = |v: &serde_json::Value| match v.get("mean_ms") {
+                Some(_) => format!(
+                    "{} files in {:.3} s, per DAG file mean {:.2} ms, median {:.2} ms",
+                    v["files"], v["total_s"].as_f64().unwrap_or(0.0), v["mean_ms"].as_f64().unwrap_or(0.0), v["median_ms"].as_f64().unwrap_or(0.0)
+                ),
+                None => v.to_string(),
+            };
+            println!("DagBag parse, 200 pipelines (Airflow {}):", "3.3.2 pinned");
+            println!("  airguard dags/: {}", show(&v["rendered"]));
+            println!("  dag-factory 1.1.0, same tasks: {}", show(&v["dag_factory"]));
+            if let (Some(a), Some(b)) = (v["rendered"]["mean_ms"].as_f64(), v["dag_factory"]["mean_ms"].as_f64()) {
+                println!("  ratio (mean): {:.2} (goal <= 0.33)", a / b);
+            }
         }
     }
 
