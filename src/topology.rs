@@ -828,6 +828,14 @@ fn airflow(model: &Model, b: &mut Builder) {
             "/airflow/callers",
         );
     }
+    // The chart's git-sync sidecar (or KubernetesExecutor init container) runs in every pod
+    // that reads DAG files: the dag-processor, the triggerer, the task runners (Celery workers,
+    // task pods, or the scheduler under the LocalExecutor).
+    if let Some(gs) = &model.dags.git_sync {
+        for c in ["dag-processor", "triggerer", task_runner] {
+            b.egress(&af_id(c), "git-sync", &gs.egress);
+        }
+    }
 }
 
 fn external_endpoints(model: &Model, b: &mut Builder) {
@@ -1019,6 +1027,7 @@ pub(crate) mod tests {
             },
             connections: vec![],
             pipelines: vec![],
+            dags: Default::default(),
         }
     }
 

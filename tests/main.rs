@@ -25,6 +25,9 @@ mod audit;
 
 /// `airguard audit` cross-checked against network-config-analyzer (needs `AIRGUARD_NCA`).
 mod audit_nca;
+/// Rendered DAGs in a real Airflow 3: DagBag, ruff, `dag.test()` against the mock (needs
+/// `AIRGUARD_AIRFLOW_PY`).
+mod dags_airflow;
 /// The mock Airbyte server over HTTP: OpenAPI fidelity, state machine, faults, auth.
 mod mock;
 /// Rendering: golden snapshots of every artifact per valid fixture; byte stability.

@@ -107,7 +107,7 @@ prop_compose! {
                 Step::Keyword(StepKeyword::Health),
                 Step::Action(Box::new(StepAction { sync: Some("conn0".into()), ..Default::default() })),
                 Step::Action(Box::new(StepAction { sync: Some("conn1".into()), after: Some("conn0".into()), ..Default::default() })),
-            ]}]
+            ], schedule: None, start_date: None, tags: Vec::new(), owner: None, retries: None }]
         } else { Vec::new() };
         let callers = if executor == Executor::Local { vec![AirflowComponent::Scheduler, AirflowComponent::Triggerer] } else { vec![AirflowComponent::Worker, AirflowComponent::Triggerer] };
         RawSpec {
@@ -154,6 +154,8 @@ prop_compose! {
             },
             connections,
             pipelines,
+            notify: None,
+            dags: None,
         }
     }
 }

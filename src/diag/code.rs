@@ -136,6 +136,20 @@ pub enum Code {
     /// carries no credentials and Airflow's calls are unauthenticated. Use
     /// `auth: client-credentials` with an Airbyte application's client id and secret.
     AirflowConnectionWithoutCredentials,
+    /// A pipeline's `schedule` is neither a 5-field cron expression (minute hour day-of-month
+    /// month day-of-week; numbers, `*`, ranges `a-b`, steps `/n`, lists `a,b`, month and weekday
+    /// names), nor one of the presets `@once`, `@hourly`, `@daily`, `@weekly`, `@monthly`,
+    /// `@quarterly`, `@yearly`, nor `none`.
+    InvalidSchedule,
+    /// A pipeline's `start-date` is not a real calendar date written `YYYY-MM-DD`.
+    InvalidStartDate,
+    /// A step's `checks` cannot run: SQL checks without the `table` they check or the
+    /// `connection-id` of its database, a `python` callable that is not `module.function`,
+    /// nothing to check at all, or `checks` on a step that is not a `sync`.
+    IncompleteCheck,
+    /// A `notify` target lacks what it needs to send: Slack without the `connection-id` of its
+    /// webhook connection, e-mail without its SMTP `connection-id` or without recipients (`to`).
+    IncompleteNotify,
 
     // ---- render self-checks -------------------------------------------------------------------
     /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug

@@ -28,6 +28,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         super::network_policy::TEMPLATE,
         include_str!("../../templates/networkpolicy.yaml.j2"),
     ),
+    (
+        super::dags::PIPELINE_TEMPLATE,
+        include_str!("../../templates/dags/pipeline.py.j2"),
+    ),
+    (
+        super::dags::RUNTIME_TEMPLATE,
+        include_str!("../../templates/dags/airguard_airbyte.py.j2"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -39,6 +47,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("yaml", yaml_filter);
     env.add_filter("yaml_single", |s: String| yaml_single(&s));
+    env.add_filter("py", |v: Value, indent: usize| {
+        super::dags::py_literal(&v, indent)
+    });
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not parse: {e:#}"));

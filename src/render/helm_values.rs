@@ -60,6 +60,18 @@ struct ValuesCtx {
     components: Vec<ComponentCtx>,
     pgbouncer: bool,
     bundled_postgresql: bool,
+    git_sync: Option<GitSyncCtx>,
+}
+
+#[derive(Serialize)]
+struct GitSyncCtx {
+    repo: String,
+    branch: String,
+    rev: String,
+    git_ref: String,
+    sub_path: String,
+    credentials_secret: Option<String>,
+    ssh_key_secret: Option<String>,
 }
 
 #[derive(Clone, Serialize)]
@@ -175,6 +187,11 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
             "Env from a Secret is read at start: restart the pods after the Secret rotates.".into(),
         );
     }
+    if model.dags.git_sync.is_some() {
+        comment.push(
+            "dags.gitSync pulls the rendered dags/ (dags.git-sync); the policies let its pods reach the git host.".into(),
+        );
+    }
     let ctx = ValuesCtx {
         comment,
         executor: executor_name(af.executor),
@@ -183,6 +200,16 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
         components,
         pgbouncer: af.pgbouncer,
         bundled_postgresql: af.external_database.is_none(),
+        git_sync: model.dags.git_sync.as_ref().map(|g| GitSyncCtx {
+            repo: g.repo.clone(),
+            branch: g.branch.clone(),
+            rev: g.rev.clone().unwrap_or_else(|| "HEAD".into()),
+            // git-sync v4 reads `ref`; v3 reads branch and rev.
+            git_ref: g.rev.clone().unwrap_or_else(|| g.branch.clone()),
+            sub_path: g.sub_path.clone().unwrap_or_default(),
+            credentials_secret: g.credentials_secret.clone(),
+            ssh_key_secret: g.ssh_key_secret.clone(),
+        }),
     };
     let content = header() + &env::render("airflow-values.yaml.j2", &ctx)?;
     typed::check(&content).map_err(|message| RenderError::SelfCheck {
@@ -228,6 +255,39 @@ pub mod typed {
         pub postgresql: Enabled,
         /// StatsD exporter.
         pub statsd: Enabled,
+        /// DAG delivery.
+        pub dags: Option<Dags>,
+    }
+
+    /// `dags`.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct Dags {
+        /// `dags.gitSync`.
+        pub git_sync: GitSync,
+    }
+
+    /// `dags.gitSync`.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct GitSync {
+        /// On.
+        pub enabled: bool,
+        /// Clone URL.
+        pub repo: String,
+        /// Branch (git-sync v3).
+        pub branch: String,
+        /// Revision (git-sync v3).
+        pub rev: String,
+        /// Branch, tag or hash (git-sync v4).
+        #[serde(rename = "ref")]
+        pub git_ref: String,
+        /// Directory of the DAGs in the repository (`""`: the root).
+        pub sub_path: String,
+        /// HTTPS credentials Secret.
+        pub credentials_secret: Option<String>,
+        /// SSH key Secret.
+        pub ssh_key_secret: Option<String>,
     }
 
     /// A component that is only switched on or off.

@@ -6,6 +6,7 @@
 //! goes in. Every rendered object is parsed back into its typed model and checked before it is
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
+pub mod dags;
 mod env;
 pub mod external_secret;
 pub mod helm_values;
@@ -63,6 +64,7 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     out.extend(network_policy::render(model)?);
     out.extend(external_secret::render(model)?);
     let k = kustomization(&out);
+    out.extend(dags::render(model)?);
     out.push(k);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)

@@ -35,6 +35,8 @@ pub struct Model {
     pub connections: Vec<Connection>,
     /// Declared pipelines, in spec order.
     pub pipelines: Vec<Pipeline>,
+    /// How the pipelines run as Airflow DAGs (`render` writes `dags/`).
+    pub dags: Dags,
 }
 
 /// Which Airbyte component serves the UI behind the ingress.
@@ -314,6 +316,122 @@ pub struct Step {
     /// Deadline for the job.
     pub timeout: Duration,
 }
+
+/// The Airflow side of the pipelines: what `render` needs for `dags/` beyond the steps.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dags {
+    /// Notification targets.
+    pub notify: Notify,
+    /// One entry per pipeline, in the order (and with the names) of `Model::pipelines`.
+    pub pipelines: Vec<PipelineDag>,
+    /// The chart's git-sync, when the spec asks for it.
+    pub git_sync: Option<GitSync>,
+}
+
+/// The chart's `dags.gitSync`, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GitSync {
+    /// Clone URL.
+    pub repo: String,
+    /// Branch.
+    pub branch: String,
+    /// Revision.
+    pub rev: Option<String>,
+    /// Sub-path of the rendered `dags/` in the repository.
+    pub sub_path: Option<String>,
+    /// Secret with `GIT_SYNC_USERNAME` / `GIT_SYNC_PASSWORD`.
+    pub credentials_secret: Option<String>,
+    /// Secret with `gitSshKey`.
+    pub ssh_key_secret: Option<String>,
+    /// Egress to the git host.
+    pub egress: Egress,
+}
+
+/// Notification targets of the rendered DAGs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Notify {
+    /// Airflow connection id of a Slack webhook.
+    pub slack: Option<String>,
+    /// SMTP connection id and recipients.
+    pub email: Option<(String, Vec<String>)>,
+    /// Also notify on success.
+    pub on_success: bool,
+}
+
+/// A calendar date (UTC), checked to exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    /// Year.
+    pub year: u16,
+    /// Month, 1–12.
+    pub month: u8,
+    /// Day, 1–31.
+    pub day: u8,
+}
+
+/// DAG-level settings of one pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PipelineDag {
+    /// Pipeline name (= `dag_id`).
+    pub name: String,
+    /// Cron expression or `@preset`; `None` for manual runs only.
+    pub schedule: Option<String>,
+    /// First logical date.
+    pub start_date: Option<Date>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Owner.
+    pub owner: String,
+    /// Retries per task for transient failures.
+    pub retries: u32,
+    /// Per step, aligned with `Pipeline::steps`.
+    pub steps: Vec<StepDag>,
+}
+
+/// Airflow-only settings of one step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepDag {
+    /// Poll interval of the wait.
+    pub poll_interval: Duration,
+    /// Progress log interval of the wait.
+    pub progress_interval: Duration,
+    /// Data checks after a sync.
+    pub checks: Option<Checks>,
+}
+
+impl Default for StepDag {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(30),
+            progress_interval: Duration::from_secs(120),
+            checks: None,
+        }
+    }
+}
+
+/// Data checks after a sync.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checks {
+    /// SQL checks on one table.
+    pub sql: Option<SqlChecks>,
+    /// `(module, function)` of a Python callable.
+    pub python: Option<(String, String)>,
+}
+
+/// SQL checks on one table through `common.sql`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SqlChecks {
+    /// Airflow connection id of the database.
+    pub connection_id: String,
+    /// Table.
+    pub table: String,
+    /// Fewest rows.
+    pub min_rows: Option<u64>,
+    /// Column checks, by column (sorted).
+    pub columns: BTreeMap<String, ColumnCheck>,
+}
+
+pub use super::raw::ColumnCheck;
 
 /// Environment variable names that carry Airbyte API credentials. The rendered ExternalSecrets
 /// produce exactly these keys, and `airguard conform` reads exactly these variables, so a pod

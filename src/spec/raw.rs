@@ -36,6 +36,52 @@ pub struct RawSpec {
     /// Lifecycles `airguard conform` runs, step by step.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pipelines: Vec<Pipeline>,
+    /// Who the rendered Airflow DAGs tell when a run fails (see `docs/dags.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<Notify>,
+    /// How the rendered DAGs reach Airflow (see `docs/dags.md`). Without it, deliver `dags/`
+    /// yourself (a persistence volume or a baked image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dags: Option<DagsDelivery>,
+}
+
+/// How the rendered `dags/` reach Airflow.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DagsDelivery {
+    /// The chart's git-sync sidecar pulls the DAGs from a repository holding the rendered
+    /// `dags/` (rendered into `dags.gitSync`, with the NetworkPolicy egress it needs).
+    pub git_sync: GitSync,
+}
+
+/// The chart's `dags.gitSync`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GitSync {
+    /// Clone URL: `https://host/org/repo.git`, `ssh://git@host/org/repo.git` or
+    /// `git@host:org/repo.git`.
+    pub repo: String,
+    /// Branch to follow (default `main`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Revision to check out (default `HEAD` of the branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev: Option<String>,
+    /// Directory of the repository that holds the rendered `dags/` files (becomes the DAG
+    /// bundle root, so the DAG files find `airguard_airbyte.py`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_path: Option<String>,
+    /// Secret (in the Airflow namespace) with `GITSYNC_USERNAME` and `GITSYNC_PASSWORD` (git-sync
+    /// v4; `GIT_SYNC_*` for v3), for an HTTPS repository. The spec names it; airguard never reads
+    /// it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
+    /// Secret (in the Airflow namespace) with the SSH key `gitSshKey`, for an SSH repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_key_secret: Option<String>,
+    /// The git host's address and port: every pod that runs the git-sync sidecar gets egress to
+    /// it.
+    pub egress: EgressRule,
 }
 
 /// Platform-wide settings.
@@ -776,10 +822,102 @@ pub struct Connection {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Pipeline {
-    /// Pipeline name (DNS-1123 label).
+    /// Pipeline name (DNS-1123 label); also the Airflow `dag_id` and `dags/<name>.py`.
     pub name: String,
     /// Steps.
     pub steps: Vec<Step>,
+    /// When Airflow runs the DAG: a 5-field cron expression (`0 3 * * *`), a preset (`@daily`,
+    /// `@hourly`, `@weekly`, `@monthly`, `@quarterly`, `@yearly`, `@once`) or `none` (default:
+    /// only when triggered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// First logical date of the DAG, `YYYY-MM-DD` (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// Airflow tags of the DAG.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Owner shown in Airflow (default `airguard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Airflow retries of each task for transient API failures (5xx, 429, network; default 2).
+    /// Validation failures and other 4xx answers are never retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+}
+
+/// Notifications sent by the rendered DAGs.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Notify {
+    /// Post to Slack through an Airflow Slack webhook connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackNotify>,
+    /// Send mail through an Airflow SMTP connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailNotify>,
+    /// Also notify when a DAG run succeeds (default: failures only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_success: bool,
+}
+
+/// A Slack notification target.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SlackNotify {
+    /// Airflow connection id of a Slack incoming webhook (`slackwebhook` connection type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+}
+
+/// An e-mail notification target.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EmailNotify {
+    /// Airflow connection id of the SMTP server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// Recipients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+}
+
+/// Data checks run after a sync: SQL checks on a table the connection writes, and/or a Python
+/// callable.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Checks {
+    /// Airflow connection id of the destination database (any `common.sql` connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The table to check (`schema.table`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Fewest rows the table must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_rows: Option<u64>,
+    /// Column checks, by column name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, ColumnCheck>,
+    /// A callable `module.function` importable by the workers, called with the sync's stats
+    /// (for Great Expectations or any check airguard does not model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+}
+
+/// Checks on one column.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ColumnCheck {
+    /// Most NULL values allowed (`0`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_nulls: Option<u64>,
+    /// Smallest value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Largest value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
 }
 
 /// A pipeline step.
@@ -847,6 +985,15 @@ pub struct StepAction {
     /// Deadline for the job (Go duration, default `1h`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+    /// How often the rendered DAG polls the job (Go duration, default `30s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_interval: Option<String>,
+    /// How often the rendered DAG logs the job's progress (Go duration, default `2m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_interval: Option<String>,
+    /// Data checks after a sync (sync steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Checks>,
 }
 
 /// A condition on a step.

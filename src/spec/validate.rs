@@ -14,6 +14,9 @@ use ipnet::IpNet;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+mod dags;
+pub use dags::{check_schedule, parse_date};
+
 /// Validate a raw spec into a model, pushing every problem into `diags`.
 pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> Option<Model> {
     let mut cx = Cx { doc, diags };
@@ -42,6 +45,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
     let secrets = cx.secrets(&raw.secrets, &raw.airbyte.api);
     let connections = cx.connections(&raw.connections);
     let pipelines = cx.pipelines(&raw.pipelines, &connections);
+    let dags = cx.dags(raw);
 
     Some(Model {
         platform: raw.platform.name.clone(),
@@ -52,6 +56,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
         secrets,
         connections,
         pipelines,
+        dags,
     })
 }
 

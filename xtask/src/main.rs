@@ -4,6 +4,7 @@
 
 mod bench_audit;
 mod bench_conform;
+mod bench_dags;
 mod bench_mock;
 mod bench_netpol;
 mod bench_render;
@@ -97,6 +98,7 @@ fn bench(args: &[String]) -> Result<()> {
         Some("audit") => bench_audit::run(&args[1..]),
         Some("netpol") => bench_netpol::run(&args[1..]),
         Some("conform") => bench_conform::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench <render|netpol|conform|audit|mock>"),
+        Some("dags") => bench_dags::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench <render|netpol|conform|audit|mock|dags>"),
     }
 }

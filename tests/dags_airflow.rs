@@ -1,0 +1,483 @@
+//! The rendered `dags/` in a real Airflow 3 (needs `AIRGUARD_AIRFLOW_PY`, see
+//! `.ci/setup-airflow.sh`; fails when `CI` is set without it, so CI cannot skip it silently).
+//!
+//! - every valid fixture spec, `fixtures/dags/demo.yaml` and `fixtures/dags/escaping.yaml`:
+//!   the rendered DAGs import in a `DagBag` with no import error, one DAG per pipeline, and
+//!   tasks, dependencies, trigger rules, retries, owner, tags and schedule are what the spec
+//!   says (asserted against the model, then the whole structure snapshotted);
+//! - the rendered Python passes the pinned `ruff check` and `ruff format --check`;
+//! - the runtime module classifies errors (transient or final) and maps job stats as documented;
+//! - `dag.test()` of each demo pipeline against the in-process mock (`fixtures/dags/mock.yaml`),
+//!   reached through the same connection JSON `render` writes for `AIRFLOW_CONN_<ID>`.
+
+use crate::util::{fixture, root};
+use airguard::diag::Files;
+use airguard::mock::{self, MockAuth, MockConfig, Scenario};
+use airguard::spec::model::{Model, PreviousOutcome, StepKind};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The venv's python, or `None` (with a loud note) when the tier is not set up.
+fn airflow_python() -> Option<PathBuf> {
+    let Some(py) = std::env::var_os("AIRGUARD_AIRFLOW_PY") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but AIRGUARD_AIRFLOW_PY is not: source .ci/setup-airflow.sh so the Airflow tier runs"
+        );
+        eprintln!(
+            "AIRGUARD_AIRFLOW_PY not set: Airflow DAG tests NOT RUN (source .ci/setup-airflow.sh)"
+        );
+        return None;
+    };
+    Some(PathBuf::from(py))
+}
+
+fn load(path: &Path) -> Model {
+    let mut files = Files::new();
+    let p = camino::Utf8PathBuf::from_path_buf(path.to_path_buf()).expect("utf-8 path");
+    let (m, diags) = airguard::spec::from_file(&mut files, &p);
+    m.unwrap_or_else(|| panic!("{}: {diags:?}", path.display()))
+}
+
+/// Render `model` into `dir` and return `dir/dags`.
+fn render_into(model: &Model, dir: &Path) -> PathBuf {
+    for a in airguard::render::render(model).expect("renders") {
+        let p = dir.join(&a.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, a.content).unwrap();
+    }
+    dir.join("dags")
+}
+
+/// A python command with a throwaway `AIRFLOW_HOME` (sqlite, no examples) using `dags`.
+fn python(py: &Path, home: &Path, dags: &Path) -> Command {
+    std::fs::create_dir_all(home).unwrap();
+    if let Some(db) = std::env::var_os("AIRGUARD_AIRFLOW_HOME")
+        .map(|h| PathBuf::from(h).join("airflow.db"))
+        .filter(|p| p.is_file())
+    {
+        std::fs::copy(db, home.join("airflow.db")).unwrap();
+    }
+    if !home.join("airflow.db").is_file() {
+        // No pre-migrated database (AIRGUARD_AIRFLOW_HOME unset): migrate a fresh one.
+        let status = Command::new(py.with_file_name("airflow"))
+            .args(["db", "migrate"])
+            .env("AIRFLOW_HOME", home)
+            .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+            .env("AIRFLOW__CORE__DAGS_FOLDER", dags)
+            .output()
+            .expect("airflow db migrate runs");
+        assert!(status.status.success(), "airflow db migrate failed");
+    }
+    let mut c = Command::new(py);
+    c.env("AIRFLOW_HOME", home)
+        .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        .env("AIRFLOW__CORE__DAGS_FOLDER", dags)
+        .env("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+        .current_dir(root());
+    c
+}
+
+/// Run and return the JSON of every `AIRGUARD-RESULT` line.
+fn results(mut c: Command) -> Vec<Value> {
+    let out = c.output().expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let found: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("AIRGUARD-RESULT "))
+        .map(|l| serde_json::from_str(l).expect("result is JSON"))
+        .collect();
+    assert!(
+        out.status.success() && !found.is_empty(),
+        "{c:?} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    found
+}
+
+/// Every spec whose DAGs the tier loads: the valid fixtures and the two under `fixtures/dags/`.
+fn specs() -> Vec<(String, PathBuf)> {
+    let mut v: Vec<(String, PathBuf)> = Vec::new();
+    for dir in ["specs/valid", "dags"] {
+        for e in std::fs::read_dir(fixture(dir)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".yaml") && !(dir == "dags" && name == "mock.yaml") {
+                v.push((format!("{dir}/{name}"), p));
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The trigger rule the first task of step `i` must have.
+fn expected_rule(model: &Model, p: usize, i: usize) -> &'static str {
+    let s = &model.pipelines[p].steps[i];
+    if i == 0 {
+        return "all_success";
+    }
+    match s.when.as_ref().and_then(|w| w.previous) {
+        Some(PreviousOutcome::Succeeded) => "all_success",
+        Some(PreviousOutcome::Failed) => "all_failed",
+        None if s.after.is_some() => "all_success",
+        None => "none_failed",
+    }
+}
+
+#[test]
+fn rendered_dags_import_in_a_real_dagbag_and_match_the_spec() {
+    let Some(py) = airflow_python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut folders: BTreeMap<String, (Model, PathBuf)> = BTreeMap::new();
+    for (i, (name, path)) in specs().into_iter().enumerate() {
+        let model = load(&path);
+        if model.pipelines.is_empty() {
+            continue;
+        }
+        let dags = render_into(&model, &tmp.path().join(format!("spec{i}")));
+        folders.insert(name, (model, dags));
+    }
+    assert!(folders.len() >= 3, "too few specs with pipelines");
+    let mut c = python(&py, &tmp.path().join("home"), tmp.path());
+    c.arg("tests/airflow/dagbag.py");
+    for (_, dags) in folders.values() {
+        c.arg(dags);
+    }
+    let out = results(c).remove(0);
+    for (name, (model, dags)) in &folders {
+        let got = &out[dags.to_str().unwrap()];
+        assert_eq!(got["import_errors"], serde_json::json!({}), "{name}");
+        let ids: Vec<&str> = got
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "import_errors")
+            .collect();
+        let mut want: Vec<&str> = model.pipelines.iter().map(|p| p.name.as_str()).collect();
+        want.sort_unstable();
+        assert_eq!(ids, want, "{name}: one DAG per pipeline");
+        for (pi, p) in model.pipelines.iter().enumerate() {
+            let dag = &got[p.name.as_str()];
+            let d = &model.dags.pipelines[pi];
+            assert_eq!(dag["file"], format!("{}.py", p.name), "{name}");
+            assert_eq!(dag["owner"], d.owner.as_str(), "{name}/{}", p.name);
+            let mut tags = d.tags.clone();
+            tags.sort();
+            assert_eq!(dag["tags"], serde_json::json!(tags), "{name}/{}", p.name);
+            assert_eq!(dag["schedule"], serde_json::json!(d.schedule), "{name}");
+            let tasks = dag["tasks"].as_object().unwrap();
+            for (i, step) in p.steps.iter().enumerate() {
+                let prefix = format!("step{}_", i + 1);
+                let mine: Vec<(&String, &Value)> = tasks
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(&prefix))
+                    .collect();
+                assert!(
+                    !mine.is_empty(),
+                    "{name}/{}: no task for step {}",
+                    p.name,
+                    i + 1
+                );
+                // The step's first task: no upstream inside the step.
+                let (first_id, first) = mine
+                    .iter()
+                    .find(|(_, t)| {
+                        t["upstream"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .all(|u| !u.as_str().unwrap().starts_with(&prefix))
+                    })
+                    .copied()
+                    .unwrap();
+                assert_eq!(
+                    first["trigger_rule"],
+                    expected_rule(model, pi, i),
+                    "{name}/{}: {first_id}",
+                    p.name
+                );
+                let ups: Vec<&str> = first["upstream"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u.as_str().unwrap())
+                    .collect();
+                if i > 0 {
+                    let prev = format!("step{i}_");
+                    assert!(
+                        ups.iter().any(|u| u.starts_with(&prev)),
+                        "{name}/{}: {first_id} does not follow step {i}",
+                        p.name
+                    );
+                }
+                if let Some(after) = &step.after {
+                    let dep = p.steps[..i]
+                        .iter()
+                        .rposition(|s| s.kind.connection() == Some(after.as_str()));
+                    if let Some(j) = dep {
+                        let dep_prefix = format!("step{}_", j + 1);
+                        assert!(
+                            ups.iter().any(|u| u.starts_with(&dep_prefix)),
+                            "{name}/{}: {first_id} does not wait for step {} (`after: {after}`)",
+                            p.name,
+                            j + 1
+                        );
+                    }
+                }
+                for (id, t) in &mine {
+                    let class = t["class"].as_str().unwrap();
+                    let want = match class {
+                        "ValidateRecordsOperator"
+                        | "PythonCheckOperator"
+                        | "SQLTableCheckOperator"
+                        | "SQLColumnCheckOperator" => 0,
+                        _ => d.retries,
+                    };
+                    assert_eq!(t["retries"], want, "{name}/{}: {id} retries", p.name);
+                }
+                let wants_class = match step.kind {
+                    StepKind::Health => "HealthOperator",
+                    StepKind::Check(_) => "ConnectionCheckOperator",
+                    StepKind::Sync(_) | StepKind::Reset(_) | StepKind::Clear(_) => {
+                        "WaitForJobSensor"
+                    }
+                    StepKind::Validate(_) => "ValidateRecordsOperator",
+                };
+                assert!(
+                    mine.iter().any(|(_, t)| t["class"] == wants_class),
+                    "{name}/{}: step {} has no {wants_class}",
+                    p.name,
+                    i + 1
+                );
+            }
+        }
+        insta::assert_json_snapshot!(
+            format!(
+                "dagbag-{}",
+                name.replace('/', "-").trim_end_matches(".yaml")
+            ),
+            got
+        );
+    }
+}
+
+#[test]
+fn rendered_dags_pass_ruff() {
+    let Some(py) = airflow_python() else { return };
+    let ruff = py.with_file_name("ruff");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for (i, (_, path)) in specs().into_iter().enumerate() {
+        let model = load(&path);
+        if !model.pipelines.is_empty() {
+            dirs.push(render_into(&model, &tmp.path().join(format!("spec{i}"))));
+        }
+    }
+    for args in [
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--target-version",
+            "py310",
+        ][..],
+        &[
+            "format",
+            "--check",
+            "--isolated",
+            "--no-cache",
+            "--target-version",
+            "py310",
+        ][..],
+    ] {
+        let out = Command::new(&ruff).args(args).args(&dirs).output().unwrap();
+        assert!(
+            out.status.success(),
+            "ruff {args:?}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn runtime_module_classifies_errors_and_maps_stats() {
+    let Some(py) = airflow_python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dags = render_into(&load(&fixture("dags/demo.yaml")), &tmp.path().join("out"));
+    let mut c = python(&py, &tmp.path().join("home"), &dags);
+    c.arg("tests/airflow/runtime_unit.py").arg(&dags);
+    assert_eq!(results(c), vec![Value::String("ok".into())]);
+}
+
+fn task<'a>(run: &'a Value, id: &str) -> (&'a str, u64) {
+    let t = &run["tasks"][id];
+    (
+        t["state"].as_str().unwrap_or("absent"),
+        t["try_number"].as_u64().unwrap_or(0),
+    )
+}
+
+#[test]
+fn demo_dags_run_against_the_mock() {
+    let Some(py) = airflow_python() else { return };
+    let model = load(&fixture("dags/demo.yaml"));
+    let scenario = Scenario::from_file(&fixture("dags/mock.yaml")).unwrap();
+    let (records, bytes) = (scenario.jobs.records, scenario.jobs.bytes);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(mock::start(
+            "127.0.0.1:0".parse().unwrap(),
+            MockConfig {
+                scenario,
+                auth: MockAuth::default_client_credentials(),
+            },
+        ))
+        .unwrap();
+    // The connection exactly as render writes it, pointed at the mock, plus the credentials
+    // ESO would fill in.
+    let mut at_mock = model.clone();
+    at_mock.airbyte.api.url = server.base_url();
+    let conn = airguard::render::external_secret::connection_json(&at_mock, false);
+    let mut conn: serde_json::Map<String, Value> = serde_json::from_str(&conn).unwrap();
+    conn.insert("login".into(), mock::DEFAULT_CLIENT_ID.into());
+    conn.insert("password".into(), mock::DEFAULT_CLIENT_SECRET.into());
+    let tmp = tempfile::tempdir().unwrap();
+    let dags = render_into(&model, &tmp.path().join("out"));
+    let busy = &model
+        .connections
+        .iter()
+        .find(|c| c.name == "busy")
+        .unwrap()
+        .id;
+    let mut c = python(&py, &tmp.path().join("home"), &dags);
+    c.env(
+        model.airflow.conn_env_name(),
+        Value::Object(conn).to_string(),
+    )
+    .arg("tests/airflow/run_dag.py")
+    .arg(&dags)
+    .arg(format!("attach+busy={busy}"));
+    for id in [
+        "healthy",
+        "zero-records",
+        "failed",
+        "deadline",
+        "queued",
+        "reset-then-sync",
+        "conditional",
+        "conditional",
+        "conditional-old",
+    ] {
+        c.arg(id);
+    }
+    let runs = results(c);
+    let requests: Vec<String> = server
+        .requests()
+        .into_iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    rt.block_on(server.shutdown());
+    let by = |i: usize, id: &str| {
+        assert_eq!(runs[i]["dag_id"], id, "run {i}");
+        &runs[i]
+    };
+
+    // 409 → attached to the running job (the first job the mock created), and succeeded.
+    let r = by(0, "attach");
+    assert_eq!(r["state"], "success", "{r}");
+    assert_eq!(
+        r["xcom"]["step1_sync_busy"]["return_value"]["job_id"], 1,
+        "{r}"
+    );
+    assert_eq!(r["xcom"]["step1_wait_busy"]["airbyte_job_id"], 1);
+    // Its first two polls got a 503 (fixtures/dags/mock.yaml): logged and polled again.
+    let polls = requests
+        .iter()
+        .filter(|r| *r == "GET /api/public/v1/jobs/1")
+        .count();
+    assert!(polls >= 3, "{polls} polls of job 1: {requests:?}");
+
+    // Healthy: success, and XCom holds the seed's stats with the mock's counts.
+    let r = by(1, "healthy");
+    assert_eq!(r["state"], "success", "{r}");
+    let x = &r["xcom"]["step3_wait_orders"];
+    for key in [
+        "airbyte_job_id",
+        "airbyte_connection_id",
+        "airbyte_records",
+        "airbyte_bytes",
+        "airbyte_start_time",
+        "airbyte_end_time",
+    ] {
+        assert!(!x[key].is_null(), "{key} missing: {x}");
+    }
+    assert_eq!(x["airbyte_records"], records);
+    assert_eq!(x["airbyte_bytes"], bytes);
+    let orders = &model
+        .connections
+        .iter()
+        .find(|c| c.name == "orders")
+        .unwrap()
+        .id;
+    assert_eq!(x["airbyte_connection_id"], orders.as_str());
+
+    // Zero records: the validate task fails, once, without retry.
+    let r = by(2, "zero-records");
+    assert_eq!(r["state"], "failed");
+    assert_eq!(task(r, "step1_wait_empty").0, "success");
+    assert_eq!(task(r, "step1_validate_empty"), ("failed", 1), "{r}");
+
+    // A failed job fails the wait.
+    let r = by(3, "failed");
+    assert_eq!(r["state"], "failed");
+    assert_eq!(task(r, "step1_wait_broken").0, "failed", "{r}");
+
+    // Deadline: the stuck job is cancelled (the mock saw the DELETE) and the wait fails.
+    let r = by(4, "deadline");
+    assert_eq!(r["state"], "failed");
+    assert_eq!(task(r, "step1_wait_stuck").0, "failed", "{r}");
+    let job = r["xcom"]["step1_sync_stuck"]["return_value"]["job_id"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        requests.contains(&format!("DELETE /api/public/v1/jobs/{job}")),
+        "no cancel of job {job}: {requests:?}"
+    );
+
+    // `queued` is in progress, not an error.
+    let r = by(5, "queued");
+    assert_eq!(r["state"], "success", "{r}");
+
+    // Reset then sync: the reset job first, then the sync job.
+    let r = by(6, "reset-then-sync");
+    assert_eq!(r["state"], "success", "{r}");
+    let reset = r["xcom"]["step1_reset_orders"]["return_value"]["job_id"]
+        .as_u64()
+        .unwrap();
+    let sync = r["xcom"]["step2_sync_orders"]["return_value"]["job_id"]
+        .as_u64()
+        .unwrap();
+    assert!(reset < sync, "reset {reset} then sync {sync}");
+
+    // Conditional: runs with no earlier sync, is skipped while the last one is recent, runs
+    // when it is older than the condition.
+    let r = by(7, "conditional");
+    assert_eq!(task(r, "step1_sync_recent").0, "success", "{r}");
+    let r = by(8, "conditional");
+    assert_eq!(r["state"], "success", "{r}");
+    assert_eq!(task(r, "step1_when_recent").0, "skipped", "{r}");
+    assert_eq!(task(r, "step1_sync_recent").0, "skipped", "{r}");
+    let r = by(9, "conditional-old");
+    assert_eq!(task(r, "step1_when_recent").0, "success", "{r}");
+    assert_eq!(task(r, "step1_sync_recent").0, "success", "{r}");
+}
