@@ -102,6 +102,17 @@ pub enum Code {
     /// An egress rule without `ports` allows every port of its protocol to its destination.
     /// List the ports the connector needs.
     AllPortsEgress,
+    /// `observability` is set but the spec has no pipeline: there are no syncs to measure, so
+    /// the rules and dashboard would watch nothing. Add pipelines or remove the section.
+    ObservabilityWithoutPipelines,
+    /// `observability.prometheus.namespace` is one airguard isolates (Airbyte, its jobs or
+    /// Airflow) or has no pod labels: the default deny there cuts Prometheus off, or no policy
+    /// can name its pods. Give the Prometheus pods' own namespace and labels.
+    UnreachablePrometheus,
+    /// `observability.alerts.stale-after` is not longer than how often a connection is meant to
+    /// sync (a step's `when.last-sync-older-than`, or its `timeout`): the staleness alert would
+    /// fire between two healthy syncs. Raise `stale-after`.
+    StaleBoundTooShort,
 
     // ---- render self-checks -------------------------------------------------------------------
     /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug

@@ -14,6 +14,9 @@ use ipnet::IpNet;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+mod observability;
+pub use observability::{DEFAULT_SLOW_FRACTION, DEFAULT_STALE_AFTER};
+
 /// Validate a raw spec into a model, pushing every problem into `diags`.
 pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> Option<Model> {
     let mut cx = Cx { doc, diags };
@@ -43,6 +46,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
     let secrets = cx.secrets(&raw.secrets, &raw.airbyte.api);
     let connections = cx.connections(&raw.connections);
     let pipelines = cx.pipelines(&raw.pipelines, &connections);
+    let observability = cx.observability(raw);
 
     Some(Model {
         source,
@@ -54,6 +58,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
         secrets,
         connections,
         pipelines,
+        observability,
     })
 }
 
