@@ -174,10 +174,8 @@ impl Cx<'_> {
                     format!("staleness bound {b} is not longer than {what} ({i})"),
                     "too short",
                     format!(
-                        "set `observability.alerts.stale-after` above {i}, e.g. `{}`",
-                        super::format_go_duration(
-                            interval + interval / 10 + Duration::from_secs(3600)
-                        )
+                        "set `observability.alerts.stale-after` above {i}, e.g. `{}h`",
+                        interval.as_secs() / 3600 + 2
                     ),
                 );
                 // One diagnostic is enough to say what to raise.
