@@ -611,3 +611,74 @@ fn promtool_parses_every_dashboard_query() {
     let (ok, out) = run(&promtool, &["check", "rules", "dashboard.yaml"], dir.path());
     assert!(ok, "promtool check rules (dashboard queries):\n{out}");
 }
+
+// ---- policies ------------------------------------------------------------------------------
+
+#[test]
+fn observability_adds_exactly_the_statsd_flows() {
+    use airguard::topology::{Target, Topology};
+    let m = model("observability.yaml");
+    let mut without = m.clone();
+    without.observability = None;
+    let before: BTreeSet<String> = Topology::from_model(&without)
+        .flows
+        .iter()
+        .map(|f| f.id.clone())
+        .collect();
+    let topo = Topology::from_model(&m);
+    let added: Vec<String> = topo
+        .flows
+        .iter()
+        .filter(|f| !before.contains(&f.id))
+        .map(|f| {
+            let Target::Endpoint(to) = &f.to else {
+                panic!("{} leaves the cluster", f.id)
+            };
+            let ports: Vec<String> = f
+                .ports
+                .iter()
+                .map(|p| format!("{:?}/{}", p.protocol, p.range.unwrap().start))
+                .collect();
+            format!("{} -> {to} {} ({})", f.from, ports.join(","), f.origin)
+        })
+        .collect();
+    assert_eq!(
+        added,
+        [
+            "airflow-scheduler -> airflow-statsd Udp/9125 (/observability)",
+            "airflow-dag-processor -> airflow-statsd Udp/9125 (/observability)",
+            "airflow-triggerer -> airflow-statsd Udp/9125 (/observability)",
+            "airflow-api-server -> airflow-statsd Udp/9125 (/observability)",
+            "airflow-worker -> airflow-statsd Udp/9125 (/observability)",
+            "monitoring-prometheus -> airflow-statsd Tcp/9102 (/observability/prometheus)",
+        ]
+    );
+    // Every flow that existed is unchanged, and the exporter reaches nothing.
+    assert_eq!(topo.flows.len(), before.len() + added.len());
+    assert_eq!(topo.flows_from("airflow-statsd").count(), 0);
+    let statsd = topo.endpoint("airflow-statsd").unwrap();
+    assert_eq!(statsd.labels["component"], "statsd");
+}
+
+#[test]
+fn bad_observability_exits_2_and_writes_nothing() {
+    for bad in [
+        "observability-without-pipelines.yaml",
+        "unreachable-prometheus.yaml",
+        "stale-bound-too-short.yaml",
+        "invalid-observability.yaml",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out_dir = dir.path().join("out");
+        let out = crate::util::airguard()
+            .arg("render")
+            .arg("--spec")
+            .arg(fixture(&format!("specs/invalid/{bad}")))
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(!out_dir.exists(), "{bad}: something was written");
+    }
+}
