@@ -2,7 +2,7 @@
 //! spec declares (the flows), derived from a validated [`Model`].
 //!
 //! An [`Endpoint`] is one kind of pod (a chart component, Airbyte's connector job pods, the
-//! ingress controller, the DNS pods) with its namespace, the labels the chart really puts on it
+//! ingress controller, the DNS pods, the Prometheus pods) with its namespace, the labels the chart really puts on it
 //! for the chart profile, and its named container ports. A [`Flow`] is one allowed connection
 //! from an endpoint to an endpoint or to external networks, on given ports, with an `origin`
 //! that says why it exists: the JSON pointer of the spec entry that asks for it, or a fixed
@@ -23,7 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Topology {
     /// Endpoints, in a fixed order: Airbyte, Airbyte job pods, Airflow, then the external
-    /// (not owned) ingress controller and DNS pods. Ids are unique.
+    /// (not owned) ingress controller and DNS pods, then with `observability` the statsd
+    /// exporter and the (not owned) Prometheus pods. Ids are unique.
     pub endpoints: Vec<Endpoint>,
     /// Flows, in a fixed order (the order they are derived in). Ids are unique, and there is at
     /// most one flow per (source, destination endpoint) pair.
