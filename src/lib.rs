@@ -10,6 +10,7 @@ pub mod cli;
 pub mod conform;
 pub mod diag;
 pub mod input;
+pub mod metrics;
 pub mod mock;
 pub mod output;
 pub mod render;

@@ -2,7 +2,7 @@
 //! spec declares (the flows), derived from a validated [`Model`].
 //!
 //! An [`Endpoint`] is one kind of pod (a chart component, Airbyte's connector job pods, the
-//! ingress controller, the DNS pods) with its namespace, the labels the chart really puts on it
+//! ingress controller, the DNS pods, the Prometheus pods) with its namespace, the labels the chart really puts on it
 //! for the chart profile, and its named container ports. A [`Flow`] is one allowed connection
 //! from an endpoint to an endpoint or to external networks, on given ports, with an `origin`
 //! that says why it exists: the JSON pointer of the spec entry that asks for it, or a fixed
@@ -23,7 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Topology {
     /// Endpoints, in a fixed order: Airbyte, Airbyte job pods, Airflow, then the external
-    /// (not owned) ingress controller and DNS pods. Ids are unique.
+    /// (not owned) ingress controller and DNS pods, then with `observability` the statsd
+    /// exporter and the (not owned) Prometheus pods. Ids are unique.
     pub endpoints: Vec<Endpoint>,
     /// Flows, in a fixed order (the order they are derived in). Ids are unique, and there is at
     /// most one flow per (source, destination endpoint) pair.
@@ -41,6 +42,8 @@ pub enum System {
     Ingress,
     /// The cluster DNS pods (not owned by airguard).
     Dns,
+    /// The Prometheus pods that scrape the statsd exporter (`observability`; not owned).
+    Monitoring,
 }
 
 /// A named container port of an endpoint.
@@ -167,6 +170,7 @@ impl Topology {
         airflow(model, &mut b);
         external_endpoints(model, &mut b);
         ingress_flows(model, &mut b);
+        observability_flows(model, &mut b);
         dns_flows(model, &mut b);
         Topology {
             endpoints: b.endpoints,
@@ -252,6 +256,7 @@ impl Builder {
             System::Airflow => "airflow-",
             System::Ingress => "ingress-",
             System::Dns => "",
+            System::Monitoring => "monitoring-",
         };
         let mut ports: Vec<NamedPort> = ports
             .iter()
@@ -890,6 +895,76 @@ fn ingress_flows(model: &Model, b: &mut Builder) {
     }
 }
 
+/// With `observability`: the chart's statsd exporter (chart 1.21 labels `component: statsd`,
+/// container ports `statsd-ingest` UDP 9125 and `statsd-scrape` TCP 9102), every Airflow
+/// component that emits metrics → its ingest port, and the declared Prometheus pods → its scrape
+/// port. Nothing else reaches the exporter, and it reaches nothing.
+fn observability_flows(model: &Model, b: &mut Builder) {
+    let Some(o) = &model.observability else {
+        return;
+    };
+    let af = &model.airflow;
+    const CHART: &str = "airflow chart 1.21";
+    b.endpoint(
+        System::Airflow,
+        "statsd",
+        &af.namespace,
+        &[
+            ("component", "statsd"),
+            ("release", af.release.as_str()),
+            ("tier", "airflow"),
+        ],
+        &[
+            ("statsd-ingest", STATSD_INGEST, Protocol::Udp),
+            ("statsd-scrape", STATSD_SCRAPE, Protocol::Tcp),
+        ],
+        true,
+        &format!("{CHART}: statsd exporter (/observability)"),
+    );
+    let labels: Vec<(&str, &str)> = o
+        .prometheus
+        .pod_labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    b.endpoint(
+        System::Monitoring,
+        "prometheus",
+        &o.prometheus.namespace,
+        &labels,
+        &[],
+        false,
+        &o.prometheus.origin,
+    );
+    let ingest = FlowPort {
+        protocol: Protocol::Udp,
+        range: Some(PortRange::single(STATSD_INGEST)),
+    };
+    let mut emitters = vec!["scheduler", "dag-processor", "triggerer", "api-server"];
+    if af.executor != Executor::Local {
+        emitters.push("worker");
+    }
+    for c in emitters {
+        b.link(
+            &format!("airflow-{c}"),
+            "airflow-statsd",
+            &[ingest],
+            "/observability",
+        );
+    }
+    b.link(
+        "monitoring-prometheus",
+        "airflow-statsd",
+        &[FlowPort::tcp(STATSD_SCRAPE)],
+        &o.prometheus.origin,
+    );
+}
+
+/// The statsd exporter's ingest port (UDP), chart 1.21 `ports.statsdIngest`.
+const STATSD_INGEST: u16 = 9125;
+/// The statsd exporter's metrics port (TCP), chart 1.21 `ports.statsdScrape`.
+const STATSD_SCRAPE: u16 = 9102;
+
 /// Every owned endpoint that opens connections resolves names: DNS to the DNS pods only.
 fn dns_flows(model: &Model, b: &mut Builder) {
     let p = model.dns.port;
@@ -1028,6 +1103,7 @@ pub(crate) mod tests {
             connections: vec![],
             pipelines: vec![],
             dags: Default::default(),
+            observability: None,
         }
     }
 

@@ -2294,7 +2294,7 @@ async fn cli_passes_writes_reports_and_never_prints_secrets() {
         "{junit}"
     );
     let prom = std::fs::read_to_string(dir.path().join("out/conform.prom")).unwrap();
-    assert!(prom.contains(r#"airguard_conform_sync_records{pipeline="chained",step="1",connection="orders",job_type="sync"} 250"#), "{prom}");
+    assert!(prom.contains(r#"airguard_sync_records{pipeline="chained",connection="orders",step="sync",step_index="1"} 250"#), "{prom}");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name())

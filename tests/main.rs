@@ -11,6 +11,8 @@ mod conform_mock;
 mod generated;
 /// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.
 mod netpol;
+/// Sync metrics: rule against the CRD, statsd mapping semantics, cross-references, promtool.
+mod observability;
 /// Property tests: random valid specs render deterministically; mutated YAML never panics.
 mod props;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.

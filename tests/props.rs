@@ -153,6 +153,11 @@ prop_compose! {
                 minio: Some(MinioCredentials { user: None, password: "platform/minio#password".into() }),
             },
             connections,
+            observability: (!pipelines.is_empty() && pgbouncer).then(|| Observability {
+                prometheus: PrometheusSettings { namespace: "monitoring".into(), pod_labels: BTreeMap::from([("app.kubernetes.io/name".into(), "prometheus".into())]), rule_labels: BTreeMap::new() },
+                grafana: Some(GrafanaSettings { namespace: "monitoring".into(), dashboard_labels: BTreeMap::from([("grafana_dashboard".into(), "1".into())]) }),
+                alerts: AlertSettings::default(),
+            }),
             pipelines,
             notify: None,
             dags: None,

@@ -36,8 +36,9 @@ fn kustomization_lists_every_resource_file() {
             .unwrap();
         for a in &artifacts {
             let listed = k.content.contains(&format!("- {}\n", a.path));
-            let is_resource =
-                a.path.starts_with("secrets/") || a.path.starts_with("networkpolicies/");
+            let is_resource = a.path.starts_with("secrets/")
+                || a.path.starts_with("networkpolicies/")
+                || a.path.starts_with("observability/");
             assert_eq!(listed, is_resource, "{} in kustomization: {listed}", a.path);
         }
     });

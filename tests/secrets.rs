@@ -90,21 +90,23 @@ static CRDS: LazyLock<BTreeMap<String, jsonschema::Validator>> = LazyLock::new(|
         .unwrap();
         let crd = yaml_to_json(&text);
         let kind = crd["spec"]["names"]["kind"].as_str().unwrap().to_string();
-        let version = crd["spec"]["versions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == "v1")
-            .expect("v1 served");
-        let mut schema = version["schema"]["openAPIV3Schema"].clone();
-        close(&mut schema);
-        out.insert(
-            kind,
-            jsonschema::validator_for(&schema).expect("CRD schema compiles"),
-        );
+        out.insert(kind, crd_validator(&crd, "v1"));
     }
     out
 });
+
+/// A validator for one served version of a CRD, with its object schemas closed ([`close`]).
+pub(crate) fn crd_validator(crd: &Value, version: &str) -> jsonschema::Validator {
+    let served = crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == version)
+        .expect("version served");
+    let mut schema = served["schema"]["openAPIV3Schema"].clone();
+    close(&mut schema);
+    jsonschema::validator_for(&schema).expect("CRD schema compiles")
+}
 
 #[test]
 fn eso_objects_validate_against_their_crds() {
@@ -262,7 +264,7 @@ static CHART_VALUES: LazyLock<Value> = LazyLock::new(|| {
 
 /// Helm's merge of user values over chart defaults: maps merge recursively; lists and scalars
 /// replace.
-fn helm_merge(base: &mut Value, over: &Value) {
+pub(crate) fn helm_merge(base: &mut Value, over: &Value) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {

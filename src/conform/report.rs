@@ -9,6 +9,7 @@
 //! renderers escape control characters and JUnit keeps to what XML 1.0 allows
 //! ([`crate::text`]), so no server-sent string reaches a terminal raw or breaks a document.
 
+use crate::metrics;
 use crate::text::{escape_control, xml_escape};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -438,11 +439,13 @@ pub fn prometheus(report: &Report) -> String {
         })
         .filter_map(|(p, c)| {
             let j = c.job.as_ref()?;
-            let mut l = format!("pipeline=\"{}\",step=\"{}\"", label_escape(&p.name), c.step);
+            // The labels of the metrics contract (`crate::metrics`), where `step` is the job's
+            // action, plus `step_index`, the step's number in the pipeline.
+            let mut l = format!("pipeline=\"{}\"", label_escape(&p.name));
             if let Some(conn) = &c.connection {
                 let _ = write!(l, ",connection=\"{}\"", label_escape(conn));
             }
-            let _ = write!(l, ",job_type=\"{}\"", j.kind);
+            let _ = write!(l, ",step=\"{}\",step_index=\"{}\"", j.kind, c.step);
             Some((l, j))
         })
         .collect();
@@ -451,24 +454,17 @@ pub fn prometheus(report: &Report) -> String {
             .filter_map(|(l, j)| f(j).map(|v| (l.clone(), v.to_string())))
             .collect()
     };
-    family(
-        &mut out,
-        "airguard_conform_sync_records",
-        "Records committed by the job.",
-        &pick(&|j| j.records),
-    );
-    family(
-        &mut out,
-        "airguard_conform_sync_bytes",
-        "Bytes committed by the job.",
-        &pick(&|j| j.bytes),
-    );
-    family(
-        &mut out,
-        "airguard_conform_sync_duration_seconds",
-        "Job duration as reported by Airbyte.",
-        &pick(&|j| j.duration_secs),
-    );
+    // The job's numbers under the contract's names, as the DAG runtime reports them.
+    for (m, f) in [
+        (
+            &metrics::SYNC_RECORDS,
+            &(|j: &JobStats| j.records) as &dyn Fn(&JobStats) -> Option<u64>,
+        ),
+        (&metrics::SYNC_BYTES, &|j: &JobStats| j.bytes),
+        (&metrics::SYNC_DURATION, &|j: &JobStats| j.duration_secs),
+    ] {
+        family(&mut out, m.name, m.help, &pick(f));
+    }
     let mut outcomes = Vec::new();
     let mut durations = Vec::new();
     for p in &report.pipelines {

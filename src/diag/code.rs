@@ -150,6 +150,17 @@ pub enum Code {
     /// A `notify` target lacks what it needs to send: Slack without the `connection-id` of its
     /// webhook connection, e-mail without its SMTP `connection-id` or without recipients (`to`).
     IncompleteNotify,
+    /// `observability` is set but the spec has no pipeline: there are no syncs to measure, so
+    /// the rules and dashboard would watch nothing. Add pipelines or remove the section.
+    ObservabilityWithoutPipelines,
+    /// `observability.prometheus.namespace` is one airguard isolates (Airbyte, its jobs or
+    /// Airflow) or has no pod labels: the default deny there cuts Prometheus off, or no policy
+    /// can name its pods. Give the Prometheus pods' own namespace and labels.
+    UnreachablePrometheus,
+    /// `observability.alerts.stale-after` is not longer than how often a connection is meant to
+    /// sync (a step's `when.last-sync-older-than`, or its `timeout`): the staleness alert would
+    /// fire between two healthy syncs. Raise `stale-after`.
+    StaleBoundTooShort,
 
     // ---- render self-checks -------------------------------------------------------------------
     /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug

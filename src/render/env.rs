@@ -25,6 +25,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/airflow-values.yaml.j2"),
     ),
     (
+        "prometheusrule.yaml.j2",
+        include_str!("../../templates/prometheusrule.yaml.j2"),
+    ),
+    (
+        "grafana-dashboard.yaml.j2",
+        include_str!("../../templates/grafana-dashboard.yaml.j2"),
+    ),
+    (
         super::network_policy::TEMPLATE,
         include_str!("../../templates/networkpolicy.yaml.j2"),
     ),

@@ -61,6 +61,7 @@ struct ValuesCtx {
     pgbouncer: bool,
     bundled_postgresql: bool,
     git_sync: Option<GitSyncCtx>,
+    statsd_mappings: Vec<super::observability::Mapping>,
 }
 
 #[derive(Serialize)]
@@ -135,8 +136,13 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
         ),
         "networkPolicies.enabled is false: airguard renders the NetworkPolicies (networkpolicies/).".into(),
         "pgbouncer, postgresql and statsd follow the spec, so these values and the policies agree:".into(),
-        "statsd is off because no policy lets metrics traffic through.".into(),
     ];
+    let statsd_mappings = super::observability::mappings(model);
+    comment.push(if statsd_mappings.is_empty() {
+        "statsd is off because no policy lets metrics traffic through.".into()
+    } else {
+        "statsd is on (observability): Airflow components reach it on UDP 9125, Prometheus scrapes it on TCP 9102; extraMappings add the sync metrics of docs/observability.md to the chart's own.".into()
+    });
     if af.external_database.is_some() {
         comment.push(
             "The metadata database is external (airflow.external-database): set data.metadataSecretName to the Secret holding its connection.".into(),
@@ -210,6 +216,7 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
             credentials_secret: g.credentials_secret.clone(),
             ssh_key_secret: g.ssh_key_secret.clone(),
         }),
+        statsd_mappings,
     };
     let content = header() + &env::render("airflow-values.yaml.j2", &ctx)?;
     typed::check(&content).map_err(|message| RenderError::SelfCheck {
@@ -254,7 +261,7 @@ pub mod typed {
         /// The bundled PostgreSQL.
         pub postgresql: Enabled,
         /// StatsD exporter.
-        pub statsd: Enabled,
+        pub statsd: Statsd,
         /// DAG delivery.
         pub dags: Option<Dags>,
     }
@@ -288,6 +295,33 @@ pub mod typed {
         pub credentials_secret: Option<String>,
         /// SSH key Secret.
         pub ssh_key_secret: Option<String>,
+    }
+
+    /// `statsd`: on only with the sync metric mappings.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct Statsd {
+        /// On or off.
+        pub enabled: bool,
+        /// Mappings added to the chart's own.
+        pub extra_mappings: Option<Vec<Mapping>>,
+    }
+
+    /// One statsd_exporter mapping.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Mapping {
+        /// Glob.
+        #[serde(rename = "match")]
+        pub glob: String,
+        /// statsd type.
+        pub match_metric_type: String,
+        /// Series name.
+        pub name: String,
+        /// Help.
+        pub help: String,
+        /// Labels.
+        pub labels: std::collections::BTreeMap<String, String>,
     }
 
     /// A component that is only switched on or off.
@@ -379,9 +413,14 @@ pub mod typed {
     /// Parse and check rendered values.
     pub fn check(content: &str) -> Result<(), String> {
         let v: Values = serde_saphyr::from_str(content).map_err(|e| e.to_string())?;
-        if v.statsd.enabled {
+        if v.statsd.enabled
+            != v.statsd
+                .extra_mappings
+                .as_ref()
+                .is_some_and(|m| !m.is_empty())
+        {
             return Err(
-                "statsd.enabled must be false: no NetworkPolicy lets metrics through".into(),
+                "statsd.enabled must be false unless observability adds its mappings (no NetworkPolicy lets metrics through otherwise)".into(),
             );
         }
         if v.network_policies.enabled {

@@ -11,6 +11,7 @@ mod env;
 pub mod external_secret;
 pub mod helm_values;
 pub mod network_policy;
+pub mod observability;
 pub mod typed;
 
 use crate::spec::Model;
@@ -63,6 +64,7 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     out.push(helm_values::render(model)?);
     out.extend(network_policy::render(model)?);
     out.extend(external_secret::render(model)?);
+    out.extend(observability::render(model)?);
     let k = kustomization(&out);
     out.extend(dags::render(model)?);
     out.push(k);

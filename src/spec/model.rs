@@ -37,6 +37,8 @@ pub struct Model {
     pub pipelines: Vec<Pipeline>,
     /// How the pipelines run as Airflow DAGs (`render` writes `dags/`).
     pub dags: Dags,
+    /// Metrics, alerts and dashboard, when the spec asks for them.
+    pub observability: Option<Observability>,
 }
 
 /// Which Airbyte component serves the UI behind the ingress.
@@ -432,6 +434,58 @@ pub struct SqlChecks {
 }
 
 pub use super::raw::ColumnCheck;
+
+/// Metrics, alert rules and dashboard (`observability`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observability {
+    /// The Prometheus that scrapes the exporter.
+    pub prometheus: Prometheus,
+    /// The Grafana dashboard sidecar, if any.
+    pub grafana: Option<Grafana>,
+    /// Alert settings, defaults resolved.
+    pub alerts: Alerts,
+}
+
+/// The Prometheus pods and the labels its operator selects rules by.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prometheus {
+    /// Namespace of the Prometheus pods.
+    pub namespace: String,
+    /// Labels of the Prometheus pods.
+    pub pod_labels: BTreeMap<String, String>,
+    /// Labels put on the PrometheusRule.
+    pub rule_labels: BTreeMap<String, String>,
+    /// JSON pointer of the spec entry (`/observability/prometheus`).
+    pub origin: String,
+}
+
+/// Grafana's dashboard sidecar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grafana {
+    /// Namespace of the dashboard ConfigMap.
+    pub namespace: String,
+    /// Labels the sidecar selects dashboards by.
+    pub dashboard_labels: BTreeMap<String, String>,
+}
+
+/// Alert settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alerts {
+    /// Severity of a failed or cancelled sync.
+    pub sync_failed: String,
+    /// Severity of a sync with too few records.
+    pub validation_failed: String,
+    /// Severity of a connection without a recent success.
+    pub stale: String,
+    /// Severity of a slow sync.
+    pub slow: String,
+    /// Severity of a silent exporter or scheduler.
+    pub absent: String,
+    /// No successful sync for longer than this is stale.
+    pub stale_after: Duration,
+    /// A sync longer than this fraction of its step timeout is slow, in (0, 1].
+    pub slow_fraction: f64,
+}
 
 /// Environment variable names that carry Airbyte API credentials. The rendered ExternalSecrets
 /// produce exactly these keys, and `airguard conform` reads exactly these variables, so a pod

@@ -16,6 +16,8 @@ use std::time::Duration;
 
 mod dags;
 pub use dags::{check_schedule, parse_date};
+mod observability;
+pub use observability::{DEFAULT_SLOW_FRACTION, DEFAULT_STALE_AFTER};
 
 /// Validate a raw spec into a model, pushing every problem into `diags`.
 pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> Option<Model> {
@@ -46,6 +48,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
     let connections = cx.connections(&raw.connections);
     let pipelines = cx.pipelines(&raw.pipelines, &connections);
     let dags = cx.dags(raw);
+    let observability = cx.observability(raw);
 
     Some(Model {
         platform: raw.platform.name.clone(),
@@ -57,6 +60,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
         connections,
         pipelines,
         dags,
+        observability,
     })
 }
 
