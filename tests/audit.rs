@@ -554,3 +554,123 @@ proptest::proptest! {
         proptest::prop_assert!(found.is_empty(), "{:#?}\n{}", found, text);
     }
 }
+
+/// Run `airguard audit` with the given arguments; returns (exit code, stdout, stderr).
+fn audit_run(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = util::airguard().arg("audit").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c}]}\n";
+
+#[test]
+fn regression_audit_of_its_own_render_directory_exits_0() {
+    let spec = util::fixture("specs/valid/example.yaml");
+    let dir = render_spec(&spec);
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = audit_run(&[
+        out.as_os_str(),
+        "--spec".as_ref(),
+        spec.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["findings"], serde_json::json!([]), "{stdout}");
+}
+
+#[test]
+fn regression_directory_walk_skips_files_that_are_not_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), POD).unwrap();
+    std::fs::create_dir(dir.path().join("chart")).unwrap();
+    let values = dir.path().join("chart/values.yaml");
+    std::fs::write(
+        &values,
+        "executor: CeleryExecutor\nworkers: {replicas: 2}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = audit_run(&[dir.path().as_os_str()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("note: skipped")
+            && stdout.contains("values.yaml (not a Kubernetes manifest"),
+        "{stdout}"
+    );
+    // Named on the command line, the same file stays an error.
+    let (code, _, stderr) = audit_run(&[values.as_os_str()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("object without a `kind`"), "{stderr}");
+    // A broken object in a manifest found by the walk is still an error.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "kind: Pod\nspec: {containers: 3}\n",
+    )
+    .unwrap();
+    assert_eq!(audit_run(&[dir.path().as_os_str()]).0, 2);
+}
+
+#[test]
+fn regression_directory_walk_honours_kustomization_resources() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("base")).unwrap();
+    std::fs::write(d.join("base/pod.yaml"), POD).unwrap();
+    std::fs::write(
+        d.join("base/kustomization.yaml"),
+        "resources:\n- pod.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("policy.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    .unwrap();
+    // Not listed, so never read, though it would be an error.
+    std::fs::write(
+        d.join("unlisted.yaml"),
+        "kind: Pod\nspec: {containers: 3}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- base\n- policy.yaml\n- https://example.com/remote.yaml\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = audit_run(&[d.as_os_str(), "--format".as_ref(), "json".as_ref()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["summary"]["endpoints"], 1, "{stdout}");
+    assert_eq!(doc["summary"]["policies"], 1, "{stdout}");
+    assert_eq!(doc["summary"]["skipped"], serde_json::json!({}), "{stdout}");
+    assert!(
+        doc["summary"]["skipped_files"][0]
+            .as_str()
+            .unwrap()
+            .contains("remote resource"),
+        "{stdout}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn regression_directory_walk_ends_on_symlink_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/pod.yaml"), POD).unwrap();
+    // A link to its own directory: following it re-enters `sub` until the OS gives up.
+    std::os::unix::fs::symlink(".", d.join("sub/self")).unwrap();
+    let (code, stdout, stderr) = audit_run(&[d.as_os_str(), "--format".as_ref(), "json".as_ref()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        doc["summary"]["endpoints"], 1,
+        "the pod is read once: {stdout}"
+    );
+}

@@ -26,6 +26,9 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
         let _ = write!(s, "; skipped: {}", list.join(", "));
     }
     s.push('\n');
+    for f in &inv.skipped_files {
+        let _ = writeln!(s, "note: skipped {f}");
+    }
     let count = |sev| {
         r.findings
             .active
