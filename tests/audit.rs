@@ -674,3 +674,29 @@ fn regression_directory_walk_ends_on_symlink_loops() {
         "the pod is read once: {stdout}"
     );
 }
+
+#[test]
+fn regression_audit_rejects_what_the_api_server_rejects() {
+    // Each of these was accepted and analysed; the API server refuses them.
+    let policy = |ns: &str, spec: &str| {
+        format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: {ns}}}\nspec: {spec}\n")
+    };
+    let inputs = [
+        policy("a", "{podSelector: {}, ingress: [{ports: [{port: \"80\"}]}]}"),
+        policy("a", "{podSelector: {}, ingress: [{ports: [{port: \"not a name!\"}]}]}"),
+        policy("a", "{podSelector: {matchLabels: {\"a b\": x}}}"),
+        policy("../../etc", "{podSelector: {}}"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c, ports: [{name: \"not a name!\", containerPort: 80}]}]}\n".to_string(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, text) in inputs.iter().enumerate() {
+        let f = dir.path().join(format!("in{i}.yaml"));
+        std::fs::write(&f, text).unwrap();
+        let (code, stdout, stderr) = audit_run(&[f.as_os_str()]);
+        assert_eq!(code, 2, "{text}\n{stdout}{stderr}");
+        assert!(
+            stderr.contains("invalid-policy") || stderr.contains("invalid-manifest"),
+            "{stderr}"
+        );
+    }
+}

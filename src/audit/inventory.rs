@@ -643,6 +643,18 @@ fn load_object(
                     None
                 })
                 .unwrap_or_default();
+            let mut problems: Vec<String> = super::names::dns_label(&name)
+                .err()
+                .map(|e| format!("Namespace name `{name}` {e}"))
+                .into_iter()
+                .collect();
+            problems.extend(super::names::labels(&labels).into_iter().map(|(_, m)| m));
+            if !problems.is_empty() {
+                for p in problems {
+                    diags.push(invalid(p));
+                }
+                return;
+            }
             let mut labels = labels;
             labels.insert(NAME_LABEL.into(), name.clone());
             inv.namespaces.insert(
@@ -659,8 +671,22 @@ fn load_object(
             let json = to_json(&doc.value);
             match pod_template(kind, &json) {
                 Ok((labels, spec)) => {
+                    let mut problems = Vec::new();
+                    if let Err(e) = super::names::dns_label(&namespace) {
+                        problems.push(format!("namespace `{namespace}` {e}"));
+                    }
+                    if let Err(e) = super::names::dns_subdomain(&name) {
+                        problems.push(format!("name `{name}` {e}"));
+                    }
+                    problems.extend(super::names::labels(&labels).into_iter().map(|(_, m)| m));
+                    let ports = container_ports(spec.as_ref(), &mut problems);
+                    if !problems.is_empty() {
+                        for p in problems {
+                            diags.push(invalid(format!("{kind} `{name}`: {p}")));
+                        }
+                        return;
+                    }
                     inv.touch_namespace(&namespace);
-                    let ports = container_ports(spec.as_ref());
                     inv.endpoints.push(Endpoint {
                         kind: kind.into(),
                         namespace,
@@ -721,7 +747,9 @@ fn pod_template(kind: &str, json: &serde_json::Value) -> Result<Template, serde_
     })
 }
 
-fn container_ports(spec: Option<&PodSpec>) -> Vec<ContainerPort> {
+/// The container ports (of containers and sidecars); ports the API server would reject are
+/// described in `problems` and left out.
+fn container_ports(spec: Option<&PodSpec>, problems: &mut Vec<String>) -> Vec<ContainerPort> {
     let mut out = Vec::new();
     let Some(spec) = spec else { return out };
     // Sidecars (init containers with restartPolicy Always) serve ports like containers do.
@@ -732,17 +760,31 @@ fn container_ports(spec: Option<&PodSpec>) -> Vec<ContainerPort> {
         .filter(|c| c.restart_policy.as_deref() == Some("Always"));
     for c in spec.containers.iter().chain(sidecars) {
         for p in c.ports.iter().flatten() {
-            let protocol = p
-                .protocol
-                .as_deref()
-                .and_then(Protocol::parse)
-                .unwrap_or(Protocol::Tcp);
-            if let Ok(port) = u16::try_from(p.container_port) {
-                out.push(ContainerPort {
+            let protocol = match Protocol::from_field(p.protocol.as_deref()) {
+                Ok(p) => p,
+                Err(e) => {
+                    problems.push(format!("container `{}`: {e}", c.name));
+                    continue;
+                }
+            };
+            if let Some(Err(e)) = p.name.as_deref().map(super::names::port_name) {
+                problems.push(format!(
+                    "container `{}`: port name `{}` {e}",
+                    c.name,
+                    p.name.as_deref().unwrap_or_default()
+                ));
+                continue;
+            }
+            match u16::try_from(p.container_port) {
+                Ok(port) if port > 0 => out.push(ContainerPort {
                     name: p.name.clone(),
                     port,
                     protocol,
-                });
+                }),
+                _ => problems.push(format!(
+                    "container `{}`: containerPort {} is outside 1-65535",
+                    c.name, p.container_port
+                )),
             }
         }
     }
