@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cli;
 pub mod conform;
 pub mod diag;
+pub mod escape;
 pub mod mock;
 pub mod output;
 pub mod render;

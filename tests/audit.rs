@@ -700,3 +700,46 @@ fn regression_audit_rejects_what_the_api_server_rejects() {
         );
     }
 }
+
+/// Whether XML 1.0 allows the character anywhere in a document.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+#[cfg(unix)]
+#[test]
+fn regression_control_characters_from_inputs_never_reach_the_output_raw() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A file name, a skipped kind and a suppression reason, all with ESC, BEL and a NUL (YAML
+    // allows them only as escapes in quoted strings; the error case below has them raw).
+    let name = std::ffi::OsStr::from_bytes(b"evil\x1b[2J\x07.yaml");
+    let f = dir.path().join(name);
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: x\n  annotations:\n    airguard.io/suppress: \"pod-not-isolated-egress: ok \\e[5m\\a\\0\"\nspec: {containers: [{name: c}]}\n---\nkind: \"Ev\\e[31mil\"\n",
+    )
+    .unwrap();
+    let raw = |s: &str| s.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+    let (code, stdout, stderr) = audit_run(&[f.as_os_str()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!raw(&stdout), "{stdout:?}");
+    assert!(stdout.contains("\\u{1b}"), "{stdout}");
+    let (_, stdout, _) = audit_run(&[f.as_os_str(), "--format".as_ref(), "junit".as_ref()]);
+    assert!(stdout.chars().all(xml_char), "{stdout:?}");
+    assert!(!raw(&stdout), "{stdout:?}");
+    for fmt in ["csv", "dot"] {
+        let (_, stdout, _) = audit_run(&[f.as_os_str(), "--format".as_ref(), fmt.as_ref()]);
+        assert!(!raw(&stdout), "{fmt}: {stdout:?}");
+    }
+    // Input errors go to stderr: the same holds there.
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {airguard.io/suppress: \"\\e[31m\\u009b: x\"}\nspec: {containers: [{name: c}]} # \u{1b}[2J\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = audit_run(&[f.as_os_str()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!raw(&stderr), "{stderr:?}");
+    assert!(stderr.contains("\\u{1b}"), "{stderr}");
+}

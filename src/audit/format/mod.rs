@@ -10,7 +10,8 @@ pub mod text;
 
 use super::findings::Findings;
 use super::{Analysis, Row};
-use crate::diag::{Code, Diagnostic, Files, Severity};
+use crate::diag::{Code, Diagnostic, FileId, Files, Severity};
+use crate::escape::{same_width, visible};
 
 /// Everything a renderer may show.
 pub struct Report<'r> {
@@ -80,4 +81,34 @@ pub fn position<'f>(files: &'f Files, d: &Diagnostic) -> Option<(&'f str, usize,
         let lc = files.line_col(l.file, l.range.start);
         (files.name(l.file), lc.line, lc.column)
     })
+}
+
+/// Copies of the files and diagnostics that are safe to print on a terminal: control characters
+/// from the inputs become visible `\u{..}` escapes in messages and file names, and same-width
+/// placeholders in source text (so every label still points at the same bytes).
+pub fn terminal_safe(files: &Files, diags: &[Diagnostic]) -> (Files, Vec<Diagnostic>) {
+    let used = diags
+        .iter()
+        .filter_map(|d| d.label.as_ref().map(|l| l.file.0 + 1))
+        .max()
+        .unwrap_or(0);
+    let mut safe = Files::new();
+    for i in 0..used {
+        let id = FileId(i);
+        safe.add(visible(files.name(id)), same_width(files.source(id)));
+    }
+    let diags = diags
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d.message = visible(&d.message).into_owned();
+            d.help = d.help.map(|h| visible(&h).into_owned());
+            d.notes = d.notes.iter().map(|n| visible(n).into_owned()).collect();
+            if let Some(l) = &mut d.label {
+                l.message = visible(&l.message).into_owned();
+            }
+            d
+        })
+        .collect();
+    (safe, diags)
 }
