@@ -743,3 +743,263 @@ fn regression_control_characters_from_inputs_never_reach_the_output_raw() {
     assert!(!raw(&stderr), "{stderr:?}");
     assert!(stderr.contains("\\u{1b}"), "{stderr}");
 }
+
+/// Strategies for hostile audit inputs: manifests shaped like the kinds the audit reads, with
+/// valid and invalid names, labels, selectors, ports and CIDRs, mixed with arbitrary documents.
+mod hostile {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            24 => "[a-c]{1,2}",
+            1 => Just("a b".to_string()),
+            1 => Just("../../etc".to_string()),
+            1 => "\\PC{0,6}",
+            1 => Just("x\u{1b}[31m\u{7}".to_string()),
+        ]
+    }
+
+    fn labels() -> impl Strategy<Value = Value> {
+        proptest::collection::btree_map(word(), word(), 0..3).prop_map(|m| json!(m))
+    }
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            word().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(word(), inner, 0..4).prop_map(|m| json!(m)),
+            ]
+        })
+    }
+
+    fn selector() -> impl Strategy<Value = Value> {
+        let expr = (
+            word(),
+            prop_oneof![
+                Just("In"),
+                Just("NotIn"),
+                Just("Exists"),
+                Just("DoesNotExist"),
+                Just("Like")
+            ],
+            proptest::option::of(proptest::collection::vec(word(), 0..3)),
+        )
+            .prop_map(|(key, operator, values)| json!({"key": key, "operator": operator, "values": values}));
+        (
+            proptest::option::of(labels()),
+            proptest::option::of(proptest::collection::vec(expr, 0..2)),
+        )
+            .prop_map(|(l, e)| json!({"matchLabels": l, "matchExpressions": e}))
+    }
+
+    fn port() -> impl Strategy<Value = Value> {
+        let p = prop_oneof![
+            (-2i64..70_000).prop_map(Value::from),
+            word().prop_map(Value::from),
+            Just(json!("80")),
+            Just(json!("http")),
+        ];
+        (
+            proptest::option::of(p),
+            proptest::option::of(prop_oneof![
+                Just("TCP"),
+                Just("UDP"),
+                Just("SCTP"),
+                Just("tcp"),
+                Just("ICMP")
+            ]),
+            proptest::option::of(-2i64..70_000),
+        )
+            .prop_map(
+                |(port, protocol, end)| json!({"port": port, "protocol": protocol, "endPort": end}),
+            )
+    }
+
+    fn peer() -> impl Strategy<Value = Value> {
+        let cidr = prop_oneof![
+            Just("10.0.0.0/8"),
+            Just("0.0.0.0/0"),
+            Just("::/0"),
+            Just("fd00::/8"),
+            Just("10.1.0.0/16"),
+            Just("1.2.3.4/33"),
+            Just("x"),
+        ];
+        let ip = (cidr.clone(), proptest::collection::vec(cidr, 0..3))
+            .prop_map(|(c, e)| json!({"cidr": c, "except": e}));
+        (
+            proptest::option::of(selector()),
+            proptest::option::of(selector()),
+            proptest::option::of(ip),
+        )
+            .prop_map(|(p, n, i)| json!({"podSelector": p, "namespaceSelector": n, "ipBlock": i}))
+    }
+
+    fn rule() -> impl Strategy<Value = Value> {
+        (
+            proptest::option::of(proptest::collection::vec(peer(), 0..3)),
+            proptest::option::of(proptest::collection::vec(port(), 0..3)),
+        )
+            .prop_map(|(peers, ports)| json!({"from": peers, "to": peers, "ports": ports}))
+    }
+
+    fn policy() -> impl Strategy<Value = Value> {
+        (
+            word(),
+            word(),
+            selector(),
+            proptest::option::of(proptest::collection::vec(
+                prop_oneof![Just("Ingress"), Just("Egress"), Just("Both")],
+                0..3,
+            )),
+            proptest::option::of(proptest::collection::vec(rule(), 0..3)),
+            proptest::option::of(proptest::collection::vec(rule(), 0..3)),
+        )
+            .prop_map(|(name, ns, sel, types, ingress, egress)| {
+                json!({
+                    "apiVersion": "networking.k8s.io/v1",
+                    "kind": "NetworkPolicy",
+                    "metadata": {"name": name, "namespace": ns},
+                    "spec": {"podSelector": sel, "policyTypes": types, "ingress": ingress, "egress": egress}
+                })
+            })
+    }
+
+    fn workload() -> impl Strategy<Value = Value> {
+        let cport = (
+            -2i64..70_000,
+            proptest::option::of(word()),
+            proptest::option::of(prop_oneof![Just("TCP"), Just("UDP"), Just("udp")]),
+        )
+            .prop_map(|(p, n, pr)| json!({"containerPort": p, "name": n, "protocol": pr}));
+        (
+            prop_oneof![Just("Pod"), Just("Deployment"), Just("CronJob")],
+            word(),
+            word(),
+            labels(),
+            proptest::collection::vec(cport, 0..3),
+        )
+            .prop_map(|(kind, name, ns, labels, ports)| {
+                let pod = json!({"containers": [{"name": "c", "ports": ports}]});
+                let meta = json!({"name": name, "namespace": ns, "labels": labels});
+                match kind {
+                    "Pod" => json!({"apiVersion": "v1", "kind": kind, "metadata": meta, "spec": pod}),
+                    "Deployment" => json!({"apiVersion": "apps/v1", "kind": kind, "metadata": meta,
+                        "spec": {"selector": {}, "template": {"metadata": meta, "spec": pod}}}),
+                    _ => json!({"apiVersion": "batch/v1", "kind": kind, "metadata": meta,
+                        "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"metadata": meta, "spec": pod}}}}}),
+                }
+            })
+    }
+
+    fn namespace() -> impl Strategy<Value = Value> {
+        (word(), labels()).prop_map(|(name, labels)| {
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+        })
+    }
+
+    /// A multi-document stream of manifests (JSON documents are YAML too).
+    pub fn manifests() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                3 => policy(),
+                3 => workload(),
+                1 => namespace(),
+                1 => any_value(),
+            ],
+            0..8,
+        )
+        .prop_map(|docs| {
+            docs.iter()
+                .map(|d| serde_json::to_string(d).unwrap())
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        })
+    }
+}
+
+/// Everything the audit does with one input, as the library: load, analyse, findings, every
+/// format and an explanation. Returns the exit code the CLI would give.
+fn audit_everything(text: &str) -> i32 {
+    let mut files = Files::new();
+    let (inv, mut diags) = audit::load_text(&mut files, "in.yaml", text);
+    let (analysis, more) = audit::analyze(&inv);
+    diags.extend(more);
+    if airguard::diag::has_errors(&diags) {
+        let (files, diags) = audit::format::terminal_safe(&files, &diags);
+        airguard::diag::render::human(&files, &diags, false);
+        return 2;
+    }
+    let findings = audit::findings::findings(&analysis);
+    let rows = analysis.rows();
+    let report = audit::format::Report {
+        analysis: &analysis,
+        files: &files,
+        findings: &findings,
+        rows: &rows,
+        fail_on: Some(airguard::diag::Severity::Error),
+    };
+    audit::format::text::render(&report, true);
+    audit::format::json::render(&report);
+    audit::format::sarif::render(&report);
+    let junit = audit::format::junit::render(&report);
+    assert!(junit.chars().all(xml_char), "{junit:?}");
+    audit::format::csv::render(&rows);
+    audit::format::dot::render(&report);
+    let ids: Vec<String> = inv.endpoints.iter().map(|e| e.id()).collect();
+    if let [a, .., b] = ids.as_slice() {
+        for q in [
+            format!("{a} {b} 80/TCP"),
+            format!("{b} 10.0.0.1 53/UDP"),
+            format!("::1 {a} http"),
+        ] {
+            let _ = audit::explain::explain(&analysis, &files, &q);
+        }
+    }
+    i32::from(findings.active.iter().any(|d| report.fails(d)))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// Arbitrary manifests (valid and invalid) never panic the audit, in any format.
+    #[test]
+    fn hostile_manifests_never_panic_the_audit(text in hostile::manifests()) {
+        let code = audit_everything(&text);
+        proptest::prop_assert!((0..=2).contains(&code));
+    }
+
+    /// Arbitrary bytes never panic the audit.
+    #[test]
+    fn arbitrary_bytes_never_panic_the_audit(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        audit_everything(&String::from_utf8_lossy(&bytes));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+
+    /// Through the CLI, arbitrary bytes or manifests exit 0, 1 or 2: never a panic (101).
+    #[test]
+    fn hostile_inputs_exit_0_1_or_2_through_the_cli(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        text in hostile::manifests(),
+        as_bytes in proptest::prelude::any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("in.yaml");
+        std::fs::write(&f, if as_bytes { bytes } else { text.into_bytes() }).unwrap();
+        for fmt in ["text", "junit"] {
+            let (code, _, stderr) = audit_run(&[f.as_os_str(), "--format".as_ref(), fmt.as_ref()]);
+            proptest::prop_assert!((0..=2).contains(&code), "exit {}: {}", code, stderr);
+        }
+    }
+}
