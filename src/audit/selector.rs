@@ -123,6 +123,11 @@ impl Selector {
         Ok(Self { reqs })
     }
 
+    /// The requirements, all of which must hold.
+    pub fn requirements(&self) -> &[Requirement] {
+        &self.reqs
+    }
+
     /// Whether the selector matches everything.
     pub fn is_everything(&self) -> bool {
         self.reqs.is_empty()

@@ -121,7 +121,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
             .extend(audit::intent::check(&analysis, topo, doc.file, Some(doc)));
         diag::sort(&mut findings.active);
     }
-    let rows = analysis.rows();
+    let rows = analysis.class_rows();
     let report = format::Report {
         analysis: &analysis,
         files: &files,
