@@ -95,8 +95,8 @@ fn run_case(case: &Case) -> Result<(), String> {
         .rows()
         .into_iter()
         .filter(|r| case.external || (!is_ext(&r.src) && !is_ext(&r.dst)))
-        .filter(|r| case.src.as_ref().is_none_or(|s| &r.src == s))
-        .filter(|r| case.dst.as_ref().is_none_or(|d| &r.dst == d))
+        .filter(|r| case.src.as_ref().is_none_or(|s| *r.src == **s))
+        .filter(|r| case.dst.as_ref().is_none_or(|d| *r.dst == **d))
         .collect();
     let got = audit::format::csv::render(&rows);
     let want = format!("{}\n", expect.trim());
@@ -553,4 +553,514 @@ proptest::proptest! {
             .collect();
         proptest::prop_assert!(found.is_empty(), "{:#?}\n{}", found, text);
     }
+}
+
+/// Run `airguard audit` with the given arguments; returns (exit code, stdout, stderr).
+fn audit_run(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = util::airguard().arg("audit").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c}]}\n";
+
+#[test]
+fn regression_audit_of_its_own_render_directory_exits_0() {
+    let spec = util::fixture("specs/valid/example.yaml");
+    let dir = render_spec(&spec);
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = audit_run(&[
+        out.as_os_str(),
+        "--spec".as_ref(),
+        spec.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["findings"], serde_json::json!([]), "{stdout}");
+}
+
+#[test]
+fn regression_directory_walk_skips_files_that_are_not_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), POD).unwrap();
+    std::fs::create_dir(dir.path().join("chart")).unwrap();
+    let values = dir.path().join("chart/values.yaml");
+    std::fs::write(
+        &values,
+        "executor: CeleryExecutor\nworkers: {replicas: 2}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = audit_run(&[dir.path().as_os_str()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("note: skipped")
+            && stdout.contains("values.yaml (not a Kubernetes manifest"),
+        "{stdout}"
+    );
+    // Named on the command line, the same file stays an error.
+    let (code, _, stderr) = audit_run(&[values.as_os_str()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("object without a `kind`"), "{stderr}");
+    // A broken object in a manifest found by the walk is still an error.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "kind: Pod\nspec: {containers: 3}\n",
+    )
+    .unwrap();
+    assert_eq!(audit_run(&[dir.path().as_os_str()]).0, 2);
+}
+
+#[test]
+fn regression_directory_walk_honours_kustomization_resources() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("base")).unwrap();
+    std::fs::write(d.join("base/pod.yaml"), POD).unwrap();
+    std::fs::write(
+        d.join("base/kustomization.yaml"),
+        "resources:\n- pod.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("policy.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    .unwrap();
+    // Not listed, so never read, though it would be an error.
+    std::fs::write(
+        d.join("unlisted.yaml"),
+        "kind: Pod\nspec: {containers: 3}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- base\n- policy.yaml\n- https://example.com/remote.yaml\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = audit_run(&[d.as_os_str(), "--format".as_ref(), "json".as_ref()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["summary"]["endpoints"], 1, "{stdout}");
+    assert_eq!(doc["summary"]["policies"], 1, "{stdout}");
+    assert_eq!(doc["summary"]["skipped"], serde_json::json!({}), "{stdout}");
+    assert!(
+        doc["summary"]["skipped_files"][0]
+            .as_str()
+            .unwrap()
+            .contains("remote resource"),
+        "{stdout}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn regression_directory_walk_ends_on_symlink_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/pod.yaml"), POD).unwrap();
+    // A link to its own directory: following it re-enters `sub` until the OS gives up.
+    std::os::unix::fs::symlink(".", d.join("sub/self")).unwrap();
+    let (code, stdout, stderr) = audit_run(&[d.as_os_str(), "--format".as_ref(), "json".as_ref()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        doc["summary"]["endpoints"], 1,
+        "the pod is read once: {stdout}"
+    );
+}
+
+#[test]
+fn regression_audit_rejects_what_the_api_server_rejects() {
+    // Each of these was accepted and analysed; the API server refuses them.
+    let policy = |ns: &str, spec: &str| {
+        format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: {ns}}}\nspec: {spec}\n")
+    };
+    let inputs = [
+        policy("a", "{podSelector: {}, ingress: [{ports: [{port: \"80\"}]}]}"),
+        policy("a", "{podSelector: {}, ingress: [{ports: [{port: \"not a name!\"}]}]}"),
+        policy("a", "{podSelector: {matchLabels: {\"a b\": x}}}"),
+        policy("../../etc", "{podSelector: {}}"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c, ports: [{name: \"not a name!\", containerPort: 80}]}]}\n".to_string(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, text) in inputs.iter().enumerate() {
+        let f = dir.path().join(format!("in{i}.yaml"));
+        std::fs::write(&f, text).unwrap();
+        let (code, stdout, stderr) = audit_run(&[f.as_os_str()]);
+        assert_eq!(code, 2, "{text}\n{stdout}{stderr}");
+        assert!(
+            stderr.contains("invalid-policy") || stderr.contains("invalid-manifest"),
+            "{stderr}"
+        );
+    }
+}
+
+/// Whether XML 1.0 allows the character anywhere in a document.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+#[cfg(unix)]
+#[test]
+fn regression_control_characters_from_inputs_never_reach_the_output_raw() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A file name, a skipped kind and a suppression reason, all with ESC, BEL and a NUL (YAML
+    // allows them only as escapes in quoted strings; the error case below has them raw).
+    let name = std::ffi::OsStr::from_bytes(b"evil\x1b[2J\x07.yaml");
+    let f = dir.path().join(name);
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: x\n  annotations:\n    airguard.io/suppress: \"pod-not-isolated-egress: ok \\e[5m\\a\\0\"\nspec: {containers: [{name: c}]}\n---\nkind: \"Ev\\e[31mil\"\n",
+    )
+    .unwrap();
+    let raw = |s: &str| s.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+    let (code, stdout, stderr) = audit_run(&[f.as_os_str()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!raw(&stdout), "{stdout:?}");
+    assert!(stdout.contains("\\u{1b}"), "{stdout}");
+    let (_, stdout, _) = audit_run(&[f.as_os_str(), "--format".as_ref(), "junit".as_ref()]);
+    assert!(stdout.chars().all(xml_char), "{stdout:?}");
+    assert!(!raw(&stdout), "{stdout:?}");
+    for fmt in ["csv", "dot"] {
+        let (_, stdout, _) = audit_run(&[f.as_os_str(), "--format".as_ref(), fmt.as_ref()]);
+        assert!(!raw(&stdout), "{fmt}: {stdout:?}");
+    }
+    // Input errors go to stderr: the same holds there.
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {airguard.io/suppress: \"\\e[31m\\u009b: x\"}\nspec: {containers: [{name: c}]} # \u{1b}[2J\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = audit_run(&[f.as_os_str()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!raw(&stderr), "{stderr:?}");
+    assert!(stderr.contains("\\u{1b}"), "{stderr}");
+}
+
+/// Strategies for hostile audit inputs: manifests shaped like the kinds the audit reads, with
+/// valid and invalid names, labels, selectors, ports and CIDRs, mixed with arbitrary documents.
+mod hostile {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            24 => "[a-c]{1,2}",
+            1 => Just("a b".to_string()),
+            1 => Just("../../etc".to_string()),
+            1 => "\\PC{0,6}",
+            1 => Just("x\u{1b}[31m\u{7}".to_string()),
+        ]
+    }
+
+    fn labels() -> impl Strategy<Value = Value> {
+        proptest::collection::btree_map(word(), word(), 0..3).prop_map(|m| json!(m))
+    }
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            word().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(word(), inner, 0..4).prop_map(|m| json!(m)),
+            ]
+        })
+    }
+
+    fn selector() -> impl Strategy<Value = Value> {
+        let expr = (
+            word(),
+            prop_oneof![
+                Just("In"),
+                Just("NotIn"),
+                Just("Exists"),
+                Just("DoesNotExist"),
+                Just("Like")
+            ],
+            proptest::option::of(proptest::collection::vec(word(), 0..3)),
+        )
+            .prop_map(|(key, operator, values)| json!({"key": key, "operator": operator, "values": values}));
+        (
+            proptest::option::of(labels()),
+            proptest::option::of(proptest::collection::vec(expr, 0..2)),
+        )
+            .prop_map(|(l, e)| json!({"matchLabels": l, "matchExpressions": e}))
+    }
+
+    fn port() -> impl Strategy<Value = Value> {
+        let p = prop_oneof![
+            (-2i64..70_000).prop_map(Value::from),
+            word().prop_map(Value::from),
+            Just(json!("80")),
+            Just(json!("http")),
+        ];
+        (
+            proptest::option::of(p),
+            proptest::option::of(prop_oneof![
+                Just("TCP"),
+                Just("UDP"),
+                Just("SCTP"),
+                Just("tcp"),
+                Just("ICMP")
+            ]),
+            proptest::option::of(-2i64..70_000),
+        )
+            .prop_map(
+                |(port, protocol, end)| json!({"port": port, "protocol": protocol, "endPort": end}),
+            )
+    }
+
+    fn peer() -> impl Strategy<Value = Value> {
+        let cidr = prop_oneof![
+            Just("10.0.0.0/8"),
+            Just("0.0.0.0/0"),
+            Just("::/0"),
+            Just("fd00::/8"),
+            Just("10.1.0.0/16"),
+            Just("1.2.3.4/33"),
+            Just("x"),
+        ];
+        let ip = (cidr.clone(), proptest::collection::vec(cidr, 0..3))
+            .prop_map(|(c, e)| json!({"cidr": c, "except": e}));
+        (
+            proptest::option::of(selector()),
+            proptest::option::of(selector()),
+            proptest::option::of(ip),
+        )
+            .prop_map(|(p, n, i)| json!({"podSelector": p, "namespaceSelector": n, "ipBlock": i}))
+    }
+
+    fn rule() -> impl Strategy<Value = Value> {
+        (
+            proptest::option::of(proptest::collection::vec(peer(), 0..3)),
+            proptest::option::of(proptest::collection::vec(port(), 0..3)),
+        )
+            .prop_map(|(peers, ports)| json!({"from": peers, "to": peers, "ports": ports}))
+    }
+
+    fn policy() -> impl Strategy<Value = Value> {
+        (
+            word(),
+            word(),
+            selector(),
+            proptest::option::of(proptest::collection::vec(
+                prop_oneof![Just("Ingress"), Just("Egress"), Just("Both")],
+                0..3,
+            )),
+            proptest::option::of(proptest::collection::vec(rule(), 0..3)),
+            proptest::option::of(proptest::collection::vec(rule(), 0..3)),
+        )
+            .prop_map(|(name, ns, sel, types, ingress, egress)| {
+                json!({
+                    "apiVersion": "networking.k8s.io/v1",
+                    "kind": "NetworkPolicy",
+                    "metadata": {"name": name, "namespace": ns},
+                    "spec": {"podSelector": sel, "policyTypes": types, "ingress": ingress, "egress": egress}
+                })
+            })
+    }
+
+    fn workload() -> impl Strategy<Value = Value> {
+        let cport = (
+            -2i64..70_000,
+            proptest::option::of(word()),
+            proptest::option::of(prop_oneof![Just("TCP"), Just("UDP"), Just("udp")]),
+        )
+            .prop_map(|(p, n, pr)| json!({"containerPort": p, "name": n, "protocol": pr}));
+        (
+            prop_oneof![Just("Pod"), Just("Deployment"), Just("CronJob")],
+            word(),
+            word(),
+            labels(),
+            proptest::collection::vec(cport, 0..3),
+        )
+            .prop_map(|(kind, name, ns, labels, ports)| {
+                let pod = json!({"containers": [{"name": "c", "ports": ports}]});
+                let meta = json!({"name": name, "namespace": ns, "labels": labels});
+                match kind {
+                    "Pod" => json!({"apiVersion": "v1", "kind": kind, "metadata": meta, "spec": pod}),
+                    "Deployment" => json!({"apiVersion": "apps/v1", "kind": kind, "metadata": meta,
+                        "spec": {"selector": {}, "template": {"metadata": meta, "spec": pod}}}),
+                    _ => json!({"apiVersion": "batch/v1", "kind": kind, "metadata": meta,
+                        "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"metadata": meta, "spec": pod}}}}}),
+                }
+            })
+    }
+
+    fn namespace() -> impl Strategy<Value = Value> {
+        (word(), labels()).prop_map(|(name, labels)| {
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+        })
+    }
+
+    /// A multi-document stream of manifests (JSON documents are YAML too).
+    pub fn manifests() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                3 => policy(),
+                3 => workload(),
+                1 => namespace(),
+                1 => any_value(),
+            ],
+            0..8,
+        )
+        .prop_map(|docs| {
+            docs.iter()
+                .map(|d| serde_json::to_string(d).unwrap())
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        })
+    }
+}
+
+/// Everything the audit does with one input, as the library: load, analyse, findings, every
+/// format and an explanation. Returns the exit code the CLI would give.
+fn audit_everything(text: &str) -> i32 {
+    let mut files = Files::new();
+    let (inv, mut diags) = audit::load_text(&mut files, "in.yaml", text);
+    let (analysis, more) = audit::analyze(&inv);
+    diags.extend(more);
+    if airguard::diag::has_errors(&diags) {
+        let (files, diags) = audit::format::terminal_safe(&files, &diags);
+        airguard::diag::render::human(&files, &diags, false);
+        return 2;
+    }
+    let findings = audit::findings::findings(&analysis);
+    let rows = analysis.rows();
+    let report = audit::format::Report {
+        analysis: &analysis,
+        files: &files,
+        findings: &findings,
+        rows: &rows,
+        fail_on: Some(airguard::diag::Severity::Error),
+    };
+    audit::format::text::render(&report, true);
+    audit::format::json::render(&report);
+    audit::format::sarif::render(&report);
+    let junit = audit::format::junit::render(&report);
+    assert!(junit.chars().all(xml_char), "{junit:?}");
+    audit::format::csv::render(&rows);
+    audit::format::dot::render(&report);
+    let ids: Vec<String> = inv.endpoints.iter().map(|e| e.id()).collect();
+    if let [a, .., b] = ids.as_slice() {
+        for q in [
+            format!("{a} {b} 80/TCP"),
+            format!("{b} 10.0.0.1 53/UDP"),
+            format!("::1 {a} http"),
+        ] {
+            let _ = audit::explain::explain(&analysis, &files, &q);
+        }
+    }
+    i32::from(findings.active.iter().any(|d| report.fails(d)))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// Arbitrary manifests (valid and invalid) never panic the audit, in any format.
+    #[test]
+    fn hostile_manifests_never_panic_the_audit(text in hostile::manifests()) {
+        let code = audit_everything(&text);
+        proptest::prop_assert!((0..=2).contains(&code));
+    }
+
+    /// Arbitrary bytes never panic the audit.
+    #[test]
+    fn arbitrary_bytes_never_panic_the_audit(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        audit_everything(&String::from_utf8_lossy(&bytes));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+
+    /// Through the CLI, arbitrary bytes or manifests exit 0, 1 or 2: never a panic (101).
+    #[test]
+    fn hostile_inputs_exit_0_1_or_2_through_the_cli(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        text in hostile::manifests(),
+        as_bytes in proptest::prelude::any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("in.yaml");
+        std::fs::write(&f, if as_bytes { bytes } else { text.into_bytes() }).unwrap();
+        for fmt in ["text", "junit"] {
+            let (code, _, stderr) = audit_run(&[f.as_os_str(), "--format".as_ref(), fmt.as_ref()]);
+            proptest::prop_assert!((0..=2).contains(&code), "exit {}: {}", code, stderr);
+        }
+    }
+}
+
+#[test]
+fn regression_pods_no_policy_tells_apart_form_one_class() {
+    // 30 pods with labels no other pod has, in 3 namespaces, and no policy: grouped by raw
+    // labels they were 30 classes and 870 pairs (pods² at scale); no policy can tell them apart.
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: n{}, labels: {{uid: u{i}}}}}\nspec: {{containers: [{{name: c}}]}}\n",
+            i % 3
+        ));
+    }
+    let mut files = Files::new();
+    let (inv, diags) = audit::load_text(&mut files, "pods.yaml", &text);
+    assert!(diags.is_empty(), "{diags:?}");
+    let (analysis, diags) = audit::analyze(&inv);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(analysis.classes.len(), 1);
+    // The endpoint-level map is unchanged: every pod reaches every other and every address.
+    assert_eq!(analysis.rows().len(), 30 * 29 + 30 * 4);
+    assert_eq!(analysis.row_count(), 30 * 29 + 30 * 4);
+    // The class-level map lists the class once per peer: itself and the four address ranges.
+    let rows = analysis.class_rows();
+    assert_eq!(rows.len(), 5, "{rows:#?}");
+    assert!(rows
+        .iter()
+        .any(|r| r.src == r.dst && r.src.starts_with("{n0/p0 n0/p12 ")));
+}
+
+#[test]
+fn classes_split_exactly_where_a_selector_tells_endpoints_apart() {
+    // Same labels in a, b, c, d; a's policy admits b by namespace. a (selected), b (a peer) and
+    // the rest (selected by nothing) are three classes; c and d share one.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("in.yaml");
+    let pod = |ns: &str| {
+        format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: {ns}, labels: {{app: web}}}}\nspec: {{containers: [{{name: c, ports: [{{name: http, containerPort: 80}}]}}]}}\n")
+    };
+    let mut text: String = ["a", "b", "c", "d"].iter().map(|n| pod(n)).collect();
+    text.push_str("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-b, namespace: a}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: b}}}], ports: [{port: http}]}]\n");
+    std::fs::write(&f, text).unwrap();
+    let (code, stdout, stderr) = audit_run(&[f.as_os_str(), "--format".as_ref(), "csv".as_ref()]);
+    assert_eq!(code, 0, "{stderr}");
+    let pods: Vec<&str> = stdout
+        .lines()
+        .filter(|l| !l.contains('.') && !l.contains("::"))
+        .collect();
+    assert_eq!(
+        pods,
+        [
+            "src,dst,conns",
+            "a/p,b/p,All",
+            "a/p,{c/p d/p},All",
+            "b/p,a/p,TCP 80",
+            "b/p,{c/p d/p},All",
+            "{c/p d/p},b/p,All",
+            "{c/p d/p},{c/p d/p},All",
+        ],
+        "{stdout}"
+    );
 }

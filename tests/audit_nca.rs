@@ -106,7 +106,7 @@ fn airguard_map(text: &str) -> Map {
         .rows()
         .into_iter()
         .filter(|r| !r.src.contains(':') && !r.dst.contains(':'))
-        .map(|r| (r.src, r.dst, r.conns))
+        .map(|r| (r.src.to_string(), r.dst.to_string(), r.conns))
         .collect();
     normalize(raw)
 }

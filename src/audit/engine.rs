@@ -1,29 +1,29 @@
 //! The connectivity engine: who can reach whom, on which ports, with Kubernetes' semantics.
 //!
-//! Endpoints are grouped into equivalence classes (same namespace, same pod labels, same container
-//! ports): two endpoints of a class are indistinguishable to every policy. Selectors are resolved
-//! to class lists once per distinct (namespace scope, selector) pair, and connectivity is computed
-//! per class pair: a connection needs the source's egress AND the destination's ingress; a class
+//! Endpoints are grouped into equivalence classes by what policies can tell apart: the set of
+//! distinct (namespace scope, pod selector) pairs of all policies that match them, and their
+//! container ports. Two endpoints of a class are indistinguishable to every policy, whatever their
+//! labels or namespace. Each selector is resolved once, through an index of label values per
+//! namespace, and connectivity is computed per class pair: a connection needs the source's egress AND the destination's ingress; a class
 //! selected by no policy in a direction is open in that direction. External addresses are split
 //! into segments at every `ipBlock` boundary, so each segment is allowed or denied as a whole.
-//! The cost follows classes, rules and allowed pairs, never pods squared. This module does no IO
+//! The cost follows classes, rules and allowed pairs, never pods squared; [`Analysis::class_rows`]
+//! lists the map by class, [`Analysis::rows`] expands it to endpoints. This module does no IO
 //! and produces no diagnostics: it is a pure function of the compiled policies and inventory.
 
 use super::intervals::{range_to_string, Conns, Family, IpSet};
 use super::inventory::ContainerPort;
 use super::inventory::Inventory;
 use super::policy::{Dir, NsScope, PeerKind, Policy, Rule};
-use super::selector::{Labels, Selector};
-use std::collections::{BTreeMap, HashMap};
+use super::selector::{Labels, Requirement, Selector};
+use std::collections::HashMap;
 use std::rc::Rc;
 
-/// An equivalence class of endpoints.
+/// An equivalence class of endpoints: every selector of every policy matches all of them or
+/// none, and they have the same container ports, so no policy can tell them apart. Members may
+/// differ in namespace and labels.
 #[derive(Clone, Debug)]
 pub struct Class {
-    /// The namespace.
-    pub namespace: String,
-    /// The pod labels.
-    pub labels: Labels,
     /// The container ports.
     pub ports: Vec<ContainerPort>,
     /// Indices into `Inventory::endpoints`, in input order.
@@ -125,13 +125,14 @@ pub struct Analysis<'a> {
     pub map: ClassMap,
 }
 
-/// One row of the endpoint-level connectivity map.
+/// One row of a connectivity map.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Row {
-    /// Source: `namespace/name` or an address range.
-    pub src: String,
+    /// Source: `namespace/name`, an address range, or (class-level map) a class of several
+    /// endpoints written `{ns/a ns/b ...}`.
+    pub src: Rc<str>,
     /// Destination.
-    pub dst: String,
+    pub dst: Rc<str>,
     /// Allowed connections.
     pub conns: Conns,
 }
@@ -141,40 +142,21 @@ type SelKey = (NsScope, Selector);
 impl<'a> Analysis<'a> {
     /// Analyse an inventory with its compiled policies.
     pub fn new(inv: &'a Inventory, policies: Vec<Policy>) -> Self {
-        let (classes, class_of) = build_classes(inv);
-        let mut by_ns: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-        for (i, c) in classes.iter().enumerate() {
-            by_ns
-                .entry(c.namespace.as_str())
-                .or_default()
-                .push(i as u32);
+        let mut atoms = Atoms::default();
+        for p in &policies {
+            atoms.intern((NsScope::Own(p.namespace.clone()), p.selector.clone()));
+            for dir in [Dir::Ingress, Dir::Egress] {
+                for r in p.rules(dir).into_iter().flatten() {
+                    for peer in r.peers.iter().flatten() {
+                        if let PeerKind::Pods { ns, pods } = &peer.kind {
+                            atoms.intern((ns.clone(), pods.clone()));
+                        }
+                    }
+                }
+            }
         }
-        let mut memo: HashMap<SelKey, Rc<[u32]>> = HashMap::new();
-        let mut resolve = |key: SelKey| -> Rc<[u32]> {
-            if let Some(v) = memo.get(&key) {
-                return v.clone();
-            }
-            let mut out = Vec::new();
-            let mut scan = |ns: &str| {
-                for &c in by_ns.get(ns).into_iter().flatten() {
-                    if key.1.matches(&classes[c as usize].labels) {
-                        out.push(c);
-                    }
-                }
-            };
-            match &key.0 {
-                NsScope::Own(ns) => scan(ns),
-                NsScope::Selector(s) => {
-                    for ns in inv.namespaces.values().filter(|n| s.matches(&n.labels)) {
-                        scan(&ns.name);
-                    }
-                }
-            }
-            out.sort_unstable();
-            let rc: Rc<[u32]> = out.into();
-            memo.insert(key, rc.clone());
-            rc
-        };
+        let (classes, class_of, matched) = build_classes(inv, &atoms.list);
+        let resolve = |key: SelKey| -> Rc<[u32]> { matched[atoms.index[&key] as usize].clone() };
         let n = classes.len();
         let mut selected = Vec::with_capacity(policies.len());
         let mut ingress_of = vec![Vec::new(); n];
@@ -400,6 +382,9 @@ impl<'a> Analysis<'a> {
                 .map(|i| list[i].1)
         };
         let mut cand: Vec<(u32, u32)> = Vec::new();
+        let open_in: Vec<u32> = (0..n as u32)
+            .filter(|&d| !self.isolated(d, Dir::Ingress))
+            .collect();
         for s in 0..n as u32 {
             let rs = &rev[s as usize];
             if self.isolated(s, Dir::Egress) {
@@ -432,17 +417,19 @@ impl<'a> Analysis<'a> {
                     }
                 }
             } else {
-                let mut j = 0;
-                for d in 0..n as u32 {
-                    if !self.isolated(d, Dir::Ingress) {
-                        map.pods.push((s, d, ALL));
-                        continue;
-                    }
-                    while j < rs.len() && rs[j].0 < d {
+                // Open egress: every open destination, and what isolated ones admit (`rs` holds
+                // only isolated destinations). Merging the two sorted lists costs what it lists.
+                let (mut i, mut j) = (0, 0);
+                while i < open_in.len() || j < rs.len() {
+                    let take_open = j >= rs.len() || (i < open_in.len() && open_in[i] < rs[j].0);
+                    if take_open {
+                        map.pods.push((s, open_in[i], ALL));
+                        i += 1;
+                    } else {
+                        if rs[j].1 != EMPTY {
+                            map.pods.push((s, rs[j].0, rs[j].1));
+                        }
                         j += 1;
-                    }
-                    if j < rs.len() && rs[j].0 == d && rs[j].1 != EMPTY {
-                        map.pods.push((s, d, rs[j].1));
                     }
                 }
             }
@@ -512,41 +499,84 @@ impl<'a> Analysis<'a> {
     }
 
     /// The endpoint-level map, sorted by source then destination. An endpoint is never listed as
-    /// its own peer.
+    /// its own peer. Its size is the product of class sizes: use [`Analysis::class_rows`] to list
+    /// large inventories.
     pub fn rows(&self) -> Vec<Row> {
-        let ids: Vec<String> = self.inv.endpoints.iter().map(|e| e.id()).collect();
+        let ids: Vec<Rc<str>> = self
+            .inv
+            .endpoints
+            .iter()
+            .map(|e| Rc::from(e.id()))
+            .collect();
+        let names: Vec<Vec<Rc<str>>> = self
+            .classes
+            .iter()
+            .map(|c| c.members.iter().map(|&m| ids[m].clone()).collect())
+            .collect();
+        self.expand(&names, true)
+    }
+
+    /// The class-level map, sorted: one row per allowed pair of classes (or of a class and an
+    /// address range). A class of one endpoint is written as that endpoint, a larger one as
+    /// [`Analysis::class_label`]; a larger class as its own peer means its members reach one
+    /// another. Where policies tell every endpoint apart, this is the endpoint-level map.
+    pub fn class_rows(&self) -> Vec<Row> {
+        let names: Vec<Vec<Rc<str>>> = (0..self.classes.len() as u32)
+            .map(|c| vec![Rc::from(self.class_label(c))])
+            .collect();
+        self.expand(&names, false)
+    }
+
+    /// How class `c` is written in the class-level map: `namespace/name` for a class of one
+    /// endpoint, else `{ns/a ns/b ...}` with its members' ids sorted.
+    pub fn class_label(&self, c: u32) -> String {
+        let members = &self.classes[c as usize].members;
+        if let [one] = members.as_slice() {
+            return self.inv.endpoints[*one].id();
+        }
+        let mut ids: Vec<String> = members
+            .iter()
+            .map(|&m| self.inv.endpoints[m].id())
+            .collect();
+        ids.sort();
+        format!("{{{}}}", ids.join(" "))
+    }
+
+    /// Rows with each class written as the given names; with `skip_self`, a name is never its
+    /// own peer (endpoint level), else a class of several members is its own peer.
+    fn expand(&self, names: &[Vec<Rc<str>>], skip_self: bool) -> Vec<Row> {
+        let conns: Vec<Rc<Conns>> = self.map.conns.iter().cloned().map(Rc::new).collect();
         let mut rows = Vec::new();
-        for (s, d, c) in &self.map.pods {
-            for &a in &self.classes[*s as usize].members {
-                for &b in &self.classes[*d as usize].members {
-                    if a != b {
-                        rows.push(Row {
-                            src: ids[a].clone(),
-                            dst: ids[b].clone(),
-                            conns: self.map.conns(*c).clone(),
-                        });
+        let mut push = |src: &Rc<str>, dst: &Rc<str>, c: u32| {
+            rows.push(Row {
+                src: src.clone(),
+                dst: dst.clone(),
+                conns: (*conns[c as usize]).clone(),
+            })
+        };
+        for &(s, d, c) in &self.map.pods {
+            let single = self.classes[s as usize].members.len() == 1;
+            if s == d && !skip_self && single {
+                continue;
+            }
+            for (i, a) in names[s as usize].iter().enumerate() {
+                for (j, b) in names[d as usize].iter().enumerate() {
+                    if !(skip_self && s == d && i == j) {
+                        push(a, b, c);
                     }
                 }
             }
         }
         for (s, g, c) in &self.map.to_ext {
-            let label = g.label();
-            for &a in &self.classes[*s as usize].members {
-                rows.push(Row {
-                    src: ids[a].clone(),
-                    dst: label.clone(),
-                    conns: self.map.conns(*c).clone(),
-                });
+            let label: Rc<str> = Rc::from(g.label());
+            for a in &names[*s as usize] {
+                push(a, &label, *c);
             }
         }
         for (g, d, c) in &self.map.from_ext {
-            let label = g.label();
-            for &b in &self.classes[*d as usize].members {
-                rows.push(Row {
-                    src: label.clone(),
-                    dst: ids[b].clone(),
-                    conns: self.map.conns(*c).clone(),
-                });
+            let label: Rc<str> = Rc::from(g.label());
+            for b in &names[*d as usize] {
+                push(&label, b, *c);
             }
         }
         rows.sort();
@@ -676,25 +706,177 @@ impl ConnTable {
     }
 }
 
-fn build_classes(inv: &Inventory) -> (Vec<Class>, Vec<u32>) {
-    let mut index: HashMap<(&str, &Labels, &[ContainerPort]), u32> = HashMap::new();
+/// The distinct (namespace scope, pod selector) pairs of all policies, by id.
+#[derive(Default)]
+struct Atoms {
+    list: Vec<SelKey>,
+    index: HashMap<SelKey, u32>,
+}
+
+impl Atoms {
+    fn intern(&mut self, key: SelKey) {
+        if !self.index.contains_key(&key) {
+            self.index.insert(key.clone(), self.list.len() as u32);
+            self.list.push(key);
+        }
+    }
+}
+
+/// Endpoints with the same namespace, labels and ports: the unit selectors are resolved on.
+struct Groups<'i> {
+    /// Per group: its namespace, labels and ports.
+    keys: Vec<(&'i str, &'i Labels, &'i [ContainerPort])>,
+    /// Per endpoint: its group.
+    of: Vec<u32>,
+    /// Groups by namespace, in order.
+    by_ns: HashMap<&'i str, Vec<u32>>,
+    /// Groups by (namespace, label key, value), in order.
+    by_label: HashMap<(&'i str, &'i str, &'i str), Vec<u32>>,
+    /// Groups by (namespace, label key), in order.
+    by_key: HashMap<(&'i str, &'i str), Vec<u32>>,
+}
+
+impl<'i> Groups<'i> {
+    fn new(inv: &'i Inventory) -> Self {
+        let mut index: HashMap<(&str, &Labels, &[ContainerPort]), u32> = HashMap::new();
+        let mut g = Groups {
+            keys: Vec::new(),
+            of: Vec::with_capacity(inv.endpoints.len()),
+            by_ns: HashMap::new(),
+            by_label: HashMap::new(),
+            by_key: HashMap::new(),
+        };
+        for e in &inv.endpoints {
+            let key = (e.namespace.as_str(), &e.labels, e.ports.as_slice());
+            let id = *index.entry(key).or_insert_with(|| {
+                let id = g.keys.len() as u32;
+                g.keys.push(key);
+                g.by_ns.entry(key.0).or_default().push(id);
+                for (k, v) in key.1 {
+                    g.by_label.entry((key.0, k, v)).or_default().push(id);
+                    g.by_key.entry((key.0, k)).or_default().push(id);
+                }
+                id
+            });
+            g.of.push(id);
+        }
+        g
+    }
+
+    /// The groups of namespace `ns` a pod selector matches, sorted. Candidates come from the
+    /// narrowest index a requirement allows (a label value, a key), else the whole namespace.
+    fn select(&self, ns: &str, sel: &Selector, out: &mut Vec<u32>) {
+        let empty: &[u32] = &[];
+        let mut best: Option<Vec<&[u32]>> = None;
+        let size = |v: &Vec<&[u32]>| v.iter().map(|l| l.len()).sum::<usize>();
+        for r in sel.requirements() {
+            let lists: Vec<&[u32]> = match r {
+                Requirement::In(k, vs) => vs
+                    .iter()
+                    .map(|v| {
+                        self.by_label
+                            .get(&(ns, k.as_str(), v.as_str()))
+                            .map_or(empty, Vec::as_slice)
+                    })
+                    .collect(),
+                Requirement::Exists(k) => {
+                    vec![self
+                        .by_key
+                        .get(&(ns, k.as_str()))
+                        .map_or(empty, Vec::as_slice)]
+                }
+                _ => continue,
+            };
+            if best.as_ref().is_none_or(|b| size(&lists) < size(b)) {
+                best = Some(lists);
+            }
+        }
+        let all = [self.by_ns.get(ns).map_or(empty, Vec::as_slice)];
+        let lists = best.unwrap_or_else(|| all.to_vec());
+        let mut found: Vec<u32> = lists
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&g| sel.matches(self.keys[g as usize].1))
+            .collect();
+        // `In` may list a value twice, and so a group.
+        found.sort_unstable();
+        found.dedup();
+        out.extend(found);
+    }
+}
+
+/// Group endpoints into classes by what the policies can tell apart: the set of selector atoms
+/// (namespace scope and pod selector) that match them, and their container ports. Returns the
+/// classes (in order of their first member), the class of each endpoint, and per atom the
+/// classes it matches (sorted).
+fn build_classes(inv: &Inventory, atoms: &[SelKey]) -> (Vec<Class>, Vec<u32>, Vec<Rc<[u32]>>) {
+    let groups = Groups::new(inv);
+    let mut ns_memo: HashMap<&Selector, Vec<&str>> = HashMap::new();
+    let mut atom_groups: Vec<Vec<u32>> = Vec::with_capacity(atoms.len());
+    for (scope, pods) in atoms {
+        let mut out = Vec::new();
+        match scope {
+            NsScope::Own(ns) => groups.select(ns, pods, &mut out),
+            NsScope::Selector(s) => {
+                let names = ns_memo.entry(s).or_insert_with(|| {
+                    inv.namespaces
+                        .values()
+                        .filter(|n| s.matches(&n.labels))
+                        .map(|n| n.name.as_str())
+                        .collect()
+                });
+                for ns in names.iter() {
+                    groups.select(ns, pods, &mut out);
+                }
+                out.sort_unstable();
+            }
+        }
+        atom_groups.push(out);
+    }
+    // The signature of a group: the atoms that match it, ascending.
+    let mut sig: Vec<Vec<u32>> = vec![Vec::new(); groups.keys.len()];
+    for (a, gs) in atom_groups.iter().enumerate() {
+        for &g in gs {
+            sig[g as usize].push(a as u32);
+        }
+    }
+    let mut index: HashMap<(&[u32], &[ContainerPort]), u32> = HashMap::new();
+    let mut class_of_group: Vec<Option<u32>> = vec![None; groups.keys.len()];
     let mut classes: Vec<Class> = Vec::new();
     let mut class_of = Vec::with_capacity(inv.endpoints.len());
-    for (i, e) in inv.endpoints.iter().enumerate() {
-        let key = (e.namespace.as_str(), &e.labels, e.ports.as_slice());
-        let c = *index.entry(key).or_insert_with(|| {
-            classes.push(Class {
-                namespace: e.namespace.clone(),
-                labels: e.labels.clone(),
-                ports: e.ports.clone(),
-                members: Vec::new(),
-            });
-            (classes.len() - 1) as u32
-        });
+    for (i, &g) in groups.of.iter().enumerate() {
+        let c = match class_of_group[g as usize] {
+            Some(c) => c,
+            None => {
+                let ports = groups.keys[g as usize].2;
+                let c = *index.entry((&sig[g as usize], ports)).or_insert_with(|| {
+                    classes.push(Class {
+                        ports: ports.to_vec(),
+                        members: Vec::new(),
+                    });
+                    (classes.len() - 1) as u32
+                });
+                class_of_group[g as usize] = Some(c);
+                c
+            }
+        };
         classes[c as usize].members.push(i);
         class_of.push(c);
     }
-    (classes, class_of)
+    let matched = atom_groups
+        .iter()
+        .map(|gs| {
+            let mut cs: Vec<u32> = gs
+                .iter()
+                .filter_map(|&g| class_of_group[g as usize])
+                .collect();
+            cs.sort_unstable();
+            cs.dedup();
+            cs.into()
+        })
+        .collect();
+    (classes, class_of, matched)
 }
 
 fn build_segments(resolved: &HashMap<RuleRef, Resolved>) -> Vec<Segment> {

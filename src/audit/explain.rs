@@ -8,9 +8,9 @@
 //! mismatch, named port not resolving on the destination): never just "not selected".
 //! Endpoints are `namespace/name`; an external end is an IP address. This module does no IO.
 
-use super::engine::{Analysis, Class};
+use super::engine::Analysis;
 use super::intervals::{Family, Protocol};
-use super::inventory::ContainerPort;
+use super::inventory::{ContainerPort, Endpoint};
 use super::policy::{Dir, NsScope, PeerKind, Rule};
 use super::selector::{Labels, Selector};
 use crate::diag::Files;
@@ -328,10 +328,9 @@ fn peer_miss(a: &Analysis<'_>, r: &Rule, other: &End) -> String {
     let reasons: Vec<String> = peers
         .iter()
         .map(|p| match other {
-            End::Endpoint { idx, class } => {
-                let name = a.inv.endpoints[*idx].id();
-                let c = &a.classes[*class as usize];
-                pod_peer_miss(a, &p.kind, &name, c)
+            End::Endpoint { idx, .. } => {
+                let e = &a.inv.endpoints[*idx];
+                pod_peer_miss(a, &p.kind, &e.id(), e)
             }
             End::Addr {
                 family,
@@ -361,8 +360,8 @@ fn peer_miss(a: &Analysis<'_>, r: &Rule, other: &End) -> String {
     reasons.join(", and ")
 }
 
-/// Why one peer does not select the pod `name` of class `c`.
-fn pod_peer_miss(a: &Analysis<'_>, kind: &PeerKind, name: &str, c: &Class) -> String {
+/// Why one peer does not select the pod `name` (endpoint `c`).
+fn pod_peer_miss(a: &Analysis<'_>, kind: &PeerKind, name: &str, c: &Endpoint) -> String {
     let pods_miss = |pods: &Selector| {
         if pods.matches(&c.labels) {
             None

@@ -179,6 +179,17 @@ impl Protocol {
         }
     }
 
+    /// A manifest's `protocol` field: absent means TCP; the API accepts exactly `TCP`, `UDP` and
+    /// `SCTP`. The error is the message for an unsupported value.
+    pub fn from_field(s: Option<&str>) -> Result<Self, String> {
+        match s {
+            None => Ok(Protocol::Tcp),
+            Some(s) if s == s.to_ascii_uppercase() => Self::parse(s)
+                .ok_or_else(|| format!("unsupported protocol `{s}` (TCP, UDP or SCTP)")),
+            Some(s) => Err(format!("unsupported protocol `{s}` (TCP, UDP or SCTP)")),
+        }
+    }
+
     /// The protocol's name as Kubernetes writes it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,8 +1,9 @@
 //! Reading manifests into an inventory: namespaces, endpoints (pods and workload templates) and
 //! NetworkPolicies, each with the file and byte offset it came from.
 //!
-//! Input is YAML files or directories of them (`*.yaml`, `*.yml`, recursively, in sorted order),
-//! each a multi-document stream; `kind: List` documents are unpacked. Objects of other kinds are
+//! Input is YAML files or directories of them (`*.yaml`, `*.yml`, recursively, in sorted order,
+//! or what a `kustomization.yaml` lists; files without any `kind` skipped with a note; directory
+//! symlinks never followed), each a multi-document stream; `kind: List` documents are unpacked. Objects of other kinds are
 //! counted and skipped. Every problem (unreadable file, YAML syntax, an object that does not parse
 //! into its Kubernetes type) becomes a [`Diagnostic`] with a location; loading never stops at the
 //! first one. This module does no policy semantics.
@@ -119,9 +120,30 @@ pub struct Inventory {
     pub policies: Vec<PolicyObject>,
     /// Skipped objects, counted by kind.
     pub skipped: BTreeMap<String, usize>,
+    /// Files found in a directory but not read, each with the reason (not a manifest, remote).
+    pub skipped_files: Vec<String>,
 }
 
 impl Inventory {
+    /// Add what another inventory read after this one's (later objects keep their order; a
+    /// declared namespace wins over a merely referenced one).
+    pub fn merge(&mut self, part: Inventory) {
+        for (name, ns) in part.namespaces {
+            match self.namespaces.get(&name) {
+                Some(old) if old.loc.is_some() && ns.loc.is_none() => {}
+                _ => {
+                    self.namespaces.insert(name, ns);
+                }
+            }
+        }
+        self.endpoints.extend(part.endpoints);
+        self.policies.extend(part.policies);
+        for (k, n) in part.skipped {
+            *self.skipped.entry(k).or_default() += n;
+        }
+        self.skipped_files.extend(part.skipped_files);
+    }
+
     /// Ensure a namespace exists (a referenced namespace gets only its name label).
     pub fn touch_namespace(&mut self, name: &str) {
         if !self.namespaces.contains_key(name) {
@@ -140,25 +162,27 @@ impl Inventory {
 }
 
 /// Read files and directories into an inventory, with every problem found.
+///
+/// A file named on the command line must be a manifest. In a directory, a `kustomization.yaml`
+/// (or `.yml`, or `Kustomization`) decides what is read: the files and directories of its
+/// `resources:` list, nothing else. Without one, every regular `*.yaml`/`*.yml` file below it is
+/// read in sorted order, and a file in which no document has a `kind` (Helm values, configs) is
+/// skipped and recorded in [`Inventory::skipped_files`]. Symbolic links to directories are never
+/// followed, and no directory is entered twice, so a walk always ends.
 pub fn load_paths(files: &mut Files, paths: &[Utf8PathBuf]) -> (Inventory, Vec<Diagnostic>) {
     let mut inv = Inventory::default();
     let mut diags = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
         let mut list = Vec::new();
         if p.is_dir() {
-            if let Err(e) = collect_yaml(p, &mut list) {
-                diags.push(Diagnostic::new(
-                    Code::IoError,
-                    format!("cannot read directory `{p}`: {e}"),
-                ));
-            }
-            list.sort();
+            walk(files, p, &mut list, &mut seen, &mut inv, &mut diags);
         } else {
-            list.push(p.clone());
+            list.push((p.clone(), true));
         }
-        for f in list {
+        for (f, explicit) in list {
             match crate::input::read_to_string(f.as_std_path(), crate::input::MANIFEST_LIMIT) {
-                Ok(text) => load_str(files, &mut inv, &mut diags, f.as_str(), &text),
+                Ok(text) => load_file(files, &mut inv, &mut diags, f.as_str(), &text, explicit),
                 Err(e) => diags.push(e.diagnostic()),
             }
         }
@@ -166,17 +190,153 @@ pub fn load_paths(files: &mut Files, paths: &[Utf8PathBuf]) -> (Inventory, Vec<D
     (inv, diags)
 }
 
-fn collect_yaml(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> std::io::Result<()> {
-    for e in dir.read_dir_utf8()? {
-        let e = e?;
-        let path = e.path();
-        if path.is_dir() {
-            collect_yaml(path, out)?;
-        } else if matches!(path.extension(), Some("yaml" | "yml")) {
-            out.push(path.to_owned());
+/// File names kustomize looks for in a directory, in its order.
+const KUSTOMIZATION: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// The part of a kustomization the audit honours.
+#[derive(Deserialize)]
+struct Kustomization {
+    #[serde(default)]
+    resources: Option<Vec<String>>,
+}
+
+/// Collect the files to read below `dir` as (path, named explicitly by a kustomization).
+fn walk(
+    files: &mut Files,
+    dir: &Utf8Path,
+    out: &mut Vec<(Utf8PathBuf, bool)>,
+    seen: &mut std::collections::HashSet<std::path::PathBuf>,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // The canonical path identifies a directory however it is reached (`..`, kustomization
+    // cycles), so none is entered twice.
+    match dir.as_std_path().canonicalize() {
+        Ok(c) => {
+            if !seen.insert(c) {
+                return;
+            }
+        }
+        Err(e) => {
+            diags.push(Diagnostic::new(
+                Code::IoError,
+                format!("cannot read directory `{dir}`: {e}"),
+            ));
+            return;
         }
     }
-    Ok(())
+    if let Some(k) = KUSTOMIZATION
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|k| k.is_file())
+    {
+        kustomization(files, &k, dir, out, seen, inv, diags);
+        return;
+    }
+    let entries = match dir.read_dir_utf8() {
+        Ok(rd) => rd.collect::<Result<Vec<_>, _>>(),
+        Err(e) => Err(e),
+    };
+    let mut entries = match entries {
+        Ok(v) => v,
+        Err(e) => {
+            diags.push(Diagnostic::new(
+                Code::IoError,
+                format!("cannot read directory `{dir}`: {e}"),
+            ));
+            return;
+        }
+    };
+    entries.sort_by(|a, b| a.file_name().cmp(b.file_name()));
+    for e in entries {
+        let path = e.path();
+        // `file_type` does not follow symbolic links: a link to a directory is not entered.
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            walk(files, path, out, seen, inv, diags);
+        } else if matches!(path.extension(), Some("yaml" | "yml")) {
+            let regular = if ft.is_symlink() {
+                path.metadata().is_ok_and(|m| m.is_file())
+            } else {
+                ft.is_file()
+            };
+            if regular {
+                out.push((path.to_owned(), false));
+            }
+        }
+    }
+}
+
+/// Read a kustomization's `resources:` and collect what it lists (remote resources are noted).
+fn kustomization(
+    files: &mut Files,
+    k: &Utf8Path,
+    dir: &Utf8Path,
+    out: &mut Vec<(Utf8PathBuf, bool)>,
+    seen: &mut std::collections::HashSet<std::path::PathBuf>,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let text = match crate::input::read_to_string(k.as_std_path(), crate::input::MANIFEST_LIMIT) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(e.diagnostic());
+            return;
+        }
+    };
+    let file = files.add(k.as_str(), text.as_str());
+    let parsed: Result<Kustomization, _> = serde_saphyr::from_str_with_options(&text, options());
+    let resources = match parsed {
+        Ok(kz) => kz.resources.unwrap_or_default(),
+        Err(e) => {
+            let files: &Files = files;
+            diags.push(
+                syntax_error(files, file, &e)
+                    .with_help("fix the kustomization: `resources:` is a list of paths"),
+            );
+            return;
+        }
+    };
+    for r in resources {
+        if r.contains("://") || r.starts_with("github.com/") {
+            inv.skipped_files
+                .push(format!("{r} (remote resource of `{k}`)"));
+            continue;
+        }
+        let path = dir.join(&r);
+        if path.is_dir() {
+            walk(files, &path, out, seen, inv, diags);
+        } else {
+            out.push((path, true));
+        }
+    }
+}
+
+/// Read one file; a file found by walking a directory in which no document has a `kind` is not a
+/// manifest and is skipped (recorded in [`Inventory::skipped_files`]) instead of reported.
+fn load_file(
+    files: &mut Files,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+    name: &str,
+    text: &str,
+    explicit: bool,
+) {
+    if explicit {
+        load_str(files, inv, diags, name, text);
+        return;
+    }
+    let mut part = Inventory::default();
+    let mut d = Vec::new();
+    let kinds = load_str_counted(files, &mut part, &mut d, name, text);
+    if kinds.with_kind == 0 && kinds.without_kind > 0 {
+        inv.skipped_files.push(format!(
+            "{name} (not a Kubernetes manifest: no document has a `kind`)"
+        ));
+        return;
+    }
+    diags.extend(d);
+    inv.merge(part);
 }
 
 fn options() -> serde_saphyr::Options {
@@ -199,10 +359,34 @@ pub fn load_str(
     name: &str,
     text: &str,
 ) {
+    load_str_counted(files, inv, diags, name, text);
+}
+
+/// How many top-level documents of a text have a `kind` and how many (non-empty ones) do not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct KindCount {
+    with_kind: usize,
+    without_kind: usize,
+}
+
+impl KindCount {
+    fn add(&mut self, o: KindCount) {
+        self.with_kind += o.with_kind;
+        self.without_kind += o.without_kind;
+    }
+}
+
+fn load_str_counted(
+    files: &mut Files,
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+    name: &str,
+    text: &str,
+) -> KindCount {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    load_str_split(files, inv, diags, name, text, threads, 1 << 20);
+    load_str_split(files, inv, diags, name, text, threads, 1 << 20)
 }
 
 /// [`load_str`] with the text cut at document boundaries into up to `parts` pieces when it is at
@@ -217,7 +401,7 @@ fn load_str_split(
     text: &str,
     parts: usize,
     min_split: usize,
-) {
+) -> KindCount {
     let file = files.add(name, text);
     let files: &Files = files;
     let cuts = if text.len() >= min_split {
@@ -226,15 +410,14 @@ fn load_str_split(
         vec![0]
     };
     if cuts.len() == 1 {
-        load_piece(files, file, text, inv, diags);
-        return;
+        return load_piece(files, file, text, inv, diags);
     }
     let bounds: Vec<(usize, usize)> = cuts
         .iter()
         .enumerate()
         .map(|(i, &a)| (a, cuts.get(i + 1).copied().unwrap_or(text.len())))
         .collect();
-    let results: Vec<(Inventory, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+    let results: Vec<(Inventory, Vec<Diagnostic>, KindCount)> = std::thread::scope(|scope| {
         let handles: Vec<_> = bounds
             .iter()
             .map(|&(a, b)| {
@@ -250,8 +433,8 @@ fn load_str_split(
                     padded.push_str(&text[a..b]);
                     let mut part = Inventory::default();
                     let mut d = Vec::new();
-                    load_piece(files, file, &padded, &mut part, &mut d);
-                    (part, d)
+                    let k = load_piece(files, file, &padded, &mut part, &mut d);
+                    (part, d, k)
                 })
             })
             .collect();
@@ -260,22 +443,13 @@ fn load_str_split(
             .map(|h| h.join().expect("parser thread"))
             .collect()
     });
-    for (part, d) in results {
+    let mut kinds = KindCount::default();
+    for (part, d, k) in results {
         diags.extend(d);
-        for (name, ns) in part.namespaces {
-            match inv.namespaces.get(&name) {
-                Some(old) if old.loc.is_some() && ns.loc.is_none() => {}
-                _ => {
-                    inv.namespaces.insert(name, ns);
-                }
-            }
-        }
-        inv.endpoints.extend(part.endpoints);
-        inv.policies.extend(part.policies);
-        for (k, n) in part.skipped {
-            *inv.skipped.entry(k).or_default() += n;
-        }
+        inv.merge(part);
+        kinds.add(k);
     }
+    kinds
 }
 
 /// Byte offsets where pieces start: 0, then the `---` line at or after each even share.
@@ -306,17 +480,26 @@ fn load_piece(
     text: &str,
     inv: &mut Inventory,
     diags: &mut Vec<Diagnostic>,
-) {
+) -> KindCount {
+    let mut kinds = KindCount::default();
     let docs = match serde_saphyr::from_multiple_with_options::<Spanned<Node>>(text, options()) {
         Ok(d) => d,
         Err(e) => {
             diags.push(syntax_error(files, file, &e));
-            return;
+            // Unparsable text may be meant as a manifest: never skip it silently.
+            kinds.with_kind += 1;
+            return kinds;
         }
     };
     for doc in &docs {
+        if str_field(&doc.value, "kind").is_some() {
+            kinds.with_kind += 1;
+        } else if !matches!(doc.value, Node::Null) {
+            kinds.without_kind += 1;
+        }
         load_object(files, file, inv, diags, doc, true);
     }
+    kinds
 }
 
 fn offset(files: &Files, file: FileId, loc: &Location) -> usize {
@@ -454,6 +637,18 @@ fn load_object(
                     None
                 })
                 .unwrap_or_default();
+            let mut problems: Vec<String> = super::names::dns_label(&name)
+                .err()
+                .map(|e| format!("Namespace name `{name}` {e}"))
+                .into_iter()
+                .collect();
+            problems.extend(super::names::labels(&labels).into_iter().map(|(_, m)| m));
+            if !problems.is_empty() {
+                for p in problems {
+                    diags.push(invalid(p));
+                }
+                return;
+            }
             let mut labels = labels;
             labels.insert(NAME_LABEL.into(), name.clone());
             inv.namespaces.insert(
@@ -470,8 +665,22 @@ fn load_object(
             let json = to_json(&doc.value);
             match pod_template(kind, &json) {
                 Ok((labels, spec)) => {
+                    let mut problems = Vec::new();
+                    if let Err(e) = super::names::dns_label(&namespace) {
+                        problems.push(format!("namespace `{namespace}` {e}"));
+                    }
+                    if let Err(e) = super::names::dns_subdomain(&name) {
+                        problems.push(format!("name `{name}` {e}"));
+                    }
+                    problems.extend(super::names::labels(&labels).into_iter().map(|(_, m)| m));
+                    let ports = container_ports(spec.as_ref(), &mut problems);
+                    if !problems.is_empty() {
+                        for p in problems {
+                            diags.push(invalid(format!("{kind} `{name}`: {p}")));
+                        }
+                        return;
+                    }
                     inv.touch_namespace(&namespace);
-                    let ports = container_ports(spec.as_ref());
                     inv.endpoints.push(Endpoint {
                         kind: kind.into(),
                         namespace,
@@ -532,7 +741,9 @@ fn pod_template(kind: &str, json: &serde_json::Value) -> Result<Template, serde_
     })
 }
 
-fn container_ports(spec: Option<&PodSpec>) -> Vec<ContainerPort> {
+/// The container ports (of containers and sidecars); ports the API server would reject are
+/// described in `problems` and left out.
+fn container_ports(spec: Option<&PodSpec>, problems: &mut Vec<String>) -> Vec<ContainerPort> {
     let mut out = Vec::new();
     let Some(spec) = spec else { return out };
     // Sidecars (init containers with restartPolicy Always) serve ports like containers do.
@@ -543,17 +754,31 @@ fn container_ports(spec: Option<&PodSpec>) -> Vec<ContainerPort> {
         .filter(|c| c.restart_policy.as_deref() == Some("Always"));
     for c in spec.containers.iter().chain(sidecars) {
         for p in c.ports.iter().flatten() {
-            let protocol = p
-                .protocol
-                .as_deref()
-                .and_then(Protocol::parse)
-                .unwrap_or(Protocol::Tcp);
-            if let Ok(port) = u16::try_from(p.container_port) {
-                out.push(ContainerPort {
+            let protocol = match Protocol::from_field(p.protocol.as_deref()) {
+                Ok(p) => p,
+                Err(e) => {
+                    problems.push(format!("container `{}`: {e}", c.name));
+                    continue;
+                }
+            };
+            if let Some(Err(e)) = p.name.as_deref().map(super::names::port_name) {
+                problems.push(format!(
+                    "container `{}`: port name `{}` {e}",
+                    c.name,
+                    p.name.as_deref().unwrap_or_default()
+                ));
+                continue;
+            }
+            match u16::try_from(p.container_port) {
+                Ok(port) if port > 0 => out.push(ContainerPort {
                     name: p.name.clone(),
                     port,
                     protocol,
-                });
+                }),
+                _ => problems.push(format!(
+                    "container `{}`: containerPort {} is outside 1-65535",
+                    c.name, p.container_port
+                )),
             }
         }
     }

@@ -13,6 +13,7 @@ pub mod format;
 pub mod intent;
 pub mod intervals;
 pub mod inventory;
+pub mod names;
 pub mod policy;
 pub mod selector;
 pub mod synth;

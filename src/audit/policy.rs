@@ -3,12 +3,15 @@
 //! Compiling applies the API's defaults (`policyTypes` is `[Ingress]` plus `Egress` only when the
 //! egress list is non-empty; empty `from`/`to` means every peer; empty `ports` means every port;
 //! protocol defaults to TCP) and its validation rules (a peer has exactly one of `ipBlock` or
-//! selectors, `except` strictly inside `cidr`, `endPort >= port` and only with a numeric `port`).
+//! selectors, `except` strictly inside `cidr`, `endPort >= port` and only with a numeric `port`, a
+//! string `port` is an IANA service name, names, namespaces and label keys and values follow
+//! [`super::names`]).
 //! Each rule, peer and port keeps the JSON pointer of its source so findings can point at it.
 //! This module never looks at endpoints: resolving selectors and named ports is the engine's job.
 
 use super::intervals::{Conns, IpSet, Protocol, MAX_PORT};
 use super::inventory::{ContainerPort, PolicyObject};
+use super::names;
 use super::selector::Selector;
 use crate::diag::{Code, Diagnostic};
 use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicyPeer, NetworkPolicyPort};
@@ -176,6 +179,7 @@ pub fn compile(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Policy> {
     let mut errs: Vec<(String, String)> = Vec::new();
+    metadata(obj, &mut errs);
     let spec = obj.policy.spec.clone().unwrap_or_default();
     let selector = match spec
         .pod_selector
@@ -199,6 +203,12 @@ pub fn compile(
             t
         }
     };
+    if types.len() > 2 {
+        errs.push((
+            "/spec/policyTypes".into(),
+            "may not specify more than two policyTypes".into(),
+        ));
+    }
     for (i, t) in types.iter().enumerate() {
         if t != "Ingress" && t != "Egress" {
             errs.push((
@@ -245,6 +255,42 @@ pub fn compile(
         ingress,
         egress,
     })
+}
+
+/// The object metadata rules: a DNS-subdomain name, a DNS-label namespace, valid label keys and
+/// values and annotation keys.
+fn metadata(obj: &PolicyObject, errs: &mut Vec<(String, String)>) {
+    let meta = &obj.policy.metadata;
+    match meta.name.as_deref() {
+        None | Some("") => errs.push(("/metadata".into(), "metadata.name is required".into())),
+        Some(n) => {
+            if let Err(e) = names::dns_subdomain(n) {
+                errs.push(("/metadata/name".into(), format!("name `{n}` {e}")));
+            }
+        }
+    }
+    if let Some(ns) = meta.namespace.as_deref() {
+        if let Err(e) = names::dns_label(ns) {
+            errs.push((
+                "/metadata/namespace".into(),
+                format!("namespace `{ns}` {e}"),
+            ));
+        }
+    }
+    for (k, msg) in names::labels(meta.labels.iter().flatten()) {
+        errs.push((
+            format!("/metadata/labels/{}", names::pointer_token(&k)),
+            msg,
+        ));
+    }
+    for k in meta.annotations.iter().flatten().map(|(k, _)| k) {
+        if let Err(e) = names::label_key(k) {
+            errs.push((
+                format!("/metadata/annotations/{}", names::pointer_token(k)),
+                format!("annotation key `{k}` {}", e.replacen("label key", "key", 1)),
+            ));
+        }
+    }
 }
 
 /// Compile every rule of one direction.
@@ -402,20 +448,12 @@ fn compile_port(
     ptr: String,
     errs: &mut Vec<(String, String)>,
 ) -> Option<PortEntry> {
-    let proto = match p.protocol.as_deref() {
-        None => Protocol::Tcp,
-        Some(s) => match s {
-            "TCP" => Protocol::Tcp,
-            "UDP" => Protocol::Udp,
-            "SCTP" => Protocol::Sctp,
-            other => {
-                errs.push((
-                    format!("{ptr}/protocol"),
-                    format!("unsupported protocol `{other}` (TCP, UDP or SCTP)"),
-                ));
-                return None;
-            }
-        },
+    let proto = match Protocol::from_field(p.protocol.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            errs.push((format!("{ptr}/protocol"), e));
+            return None;
+        }
     };
     let (numeric, named) = match (&p.port, p.end_port) {
         (None, Some(_)) => {
@@ -434,11 +472,17 @@ fn compile_port(
                 ));
                 return None;
             }
-            match s.parse::<i64>() {
-                // A numeric string is how some tools write numbers; the API stores an int.
-                Ok(n) => (numeric_port(proto, n, None, &ptr, errs)?, None),
-                Err(_) => (Conns::none(), Some((s.clone(), proto))),
+            // The API server validates a string port as a port name, so `"80"` is rejected.
+            if let Err(e) = names::port_name(s) {
+                let hint = if s.parse::<u16>().is_ok() {
+                    " (write the number without quotes)"
+                } else {
+                    ""
+                };
+                errs.push((format!("{ptr}/port"), format!("port `{s}` {e}{hint}")));
+                return None;
             }
+            (Conns::none(), Some((s.clone(), proto)))
         }
         (Some(IntOrString::Int(n)), end) => {
             (numeric_port(proto, *n as i64, end, &ptr, errs)?, None)

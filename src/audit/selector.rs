@@ -58,6 +58,9 @@ pub enum SelectorError {
         /// What is wrong.
         problem: &'static str,
     },
+    /// A key or value the API server rejects.
+    #[error("{0}")]
+    BadLabel(String),
 }
 
 impl Selector {
@@ -69,11 +72,32 @@ impl Selector {
     /// Compile a Kubernetes label selector.
     pub fn compile(sel: &LabelSelector) -> Result<Self, SelectorError> {
         let mut reqs = Vec::new();
+        if let Some((_, msg)) = super::names::labels(sel.match_labels.iter().flatten())
+            .into_iter()
+            .next()
+        {
+            return Err(SelectorError::BadLabel(format!("matchLabels: {msg}")));
+        }
         for (k, v) in sel.match_labels.iter().flatten() {
             reqs.push(Requirement::In(k.clone(), vec![v.clone()]));
         }
         for e in sel.match_expressions.iter().flatten() {
             let values = e.values.clone().unwrap_or_default();
+            if let Err(msg) = super::names::label_key(&e.key) {
+                return Err(SelectorError::BadLabel(format!(
+                    "matchExpressions key `{}` {msg}",
+                    e.key
+                )));
+            }
+            if let Some(msg) = values.iter().find_map(|v| {
+                super::names::label_value(v)
+                    .err()
+                    .map(|m| format!("`{v}` {m}"))
+            }) {
+                return Err(SelectorError::BadLabel(format!(
+                    "matchExpressions value {msg}"
+                )));
+            }
             let bad = |problem| SelectorError::BadValues {
                 op: e.operator.clone(),
                 key: e.key.clone(),
@@ -97,6 +121,11 @@ impl Selector {
         reqs.sort();
         reqs.dedup();
         Ok(Self { reqs })
+    }
+
+    /// The requirements, all of which must hold.
+    pub fn requirements(&self) -> &[Requirement] {
+        &self.reqs
     }
 
     /// Whether the selector matches everything.

@@ -103,6 +103,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     diags.extend(more);
     if diag::has_errors(&diags) {
         diag::sort(&mut diags);
+        let (files, diags) = format::terminal_safe(&files, &diags);
         let mut s = diag::render::human(&files, &diags, color.enabled());
         s.push_str(&format!("{}\n", diag::render::summary(&diags)));
         crate::output::eprint(&s);
@@ -110,7 +111,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     }
     if let Some(q) = &args.explain {
         let (allowed, text) = audit::explain::explain(&analysis, &files, q)?;
-        crate::output::print(&text);
+        crate::output::print(&crate::escape::visible(&text));
         return Ok(if allowed { Status::Ok } else { Status::Failed });
     }
     let mut findings = audit::findings::findings(&analysis);
@@ -120,7 +121,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
             .extend(audit::intent::check(&analysis, topo, doc.file, Some(doc)));
         diag::sort(&mut findings.active);
     }
-    let rows = analysis.rows();
+    let rows = analysis.class_rows();
     let report = format::Report {
         analysis: &analysis,
         files: &files,

@@ -169,11 +169,14 @@ pub enum Code {
 
     // ---- audit: reading manifests ---------------------------------------------------------------
     /// A manifest object does not parse into its Kubernetes type (a NetworkPolicy, Namespace, Pod
-    /// or workload with a wrong field type, or an object without `kind`). Fix the object.
+    /// or workload with a wrong field type, or an object without `kind`), or breaks a rule the API
+    /// server enforces (a namespace that is not a DNS-1123 label, a bad name, label, port name,
+    /// port number or protocol). Fix the object.
     InvalidManifest,
     /// A NetworkPolicy that the API server would reject: a peer with `ipBlock` and a selector, a
     /// peer with no field, an `except` outside its `cidr`, an `endPort` below `port` or next to a
-    /// named port, a bad CIDR or protocol, or an unknown selector operator.
+    /// named port, a bad CIDR or protocol, an unknown selector operator, a string `port` that is
+    /// not an IANA service name (`"80"`), or a bad name, namespace, label key or value.
     InvalidPolicy,
     /// An `airguard.io/suppress` annotation entry without a reason or with an unknown code. Write
     /// `airguard.io/suppress: "<code>: <reason>"`, one entry per line; a suppression without a

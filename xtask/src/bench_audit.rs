@@ -6,8 +6,14 @@
 //! compile + connectivity, findings, and the size of the endpoint-level map. When `AIRGUARD_NCA`
 //! names network-config-analyzer, it also times NCA on the 500-pod cluster and prints the ratio.
 //! Targets on a 2-core machine: 5 000 pods < 1 s, 50 000 pods < 15 s and < 2 GB.
+//!
+//! Then the scale cases, each in its own child, with time and peak memory: 50 000 pods with
+//! unique labels and no policy (one class: no policy tells them apart), and 10 000 policies each
+//! selecting one pod. Each must stay under 5 s and 1 GB, or the benchmark fails. The time covers
+//! parsing, the engine and findings; the class-level map (what the formats list) is built too.
 
 use anyhow::{bail, Context, Result};
+use std::fmt::Write;
 use std::time::Instant;
 
 const SIZES: [(usize, usize); 3] = [(500, 20), (5_000, 200), (50_000, 2_000)];
@@ -36,11 +42,61 @@ fn vm_hwm_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// The scale cases: (name, cluster text generator). Each must take under 5 s and 1 GB.
+type Case = (&'static str, fn() -> String);
+
+const SCALE: [Case; 2] = [
+    (
+        "50 000 pods, unique labels, no policy",
+        unique_pods_no_policy,
+    ),
+    ("10 000 policies, one pod each", one_pod_per_policy),
+];
+
+/// 50 000 pods in 50 namespaces, each with labels no other pod has, and no NetworkPolicy: no
+/// policy tells them apart, so they are one class (the endpoint-level map has 2.5e9 pairs).
+fn unique_pods_no_policy() -> String {
+    let mut s = String::with_capacity(50_000 * 200);
+    for i in 0..50_000 {
+        let _ = write!(
+            s,
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: pod-{i}, namespace: ns-{}, labels: {{app: pod-{i}, uid: u{i}}}}}\nspec: {{containers: [{{name: c, ports: [{{name: http, containerPort: 8080}}]}}]}}\n",
+            i % 50
+        );
+    }
+    s
+}
+
+/// 10 000 pods in one namespace with unique labels (one in a hundred a client) and 10 000
+/// policies, each selecting one pod and admitting the clients on its named port.
+fn one_pod_per_policy() -> String {
+    let mut s = String::with_capacity(10_000 * 600);
+    for i in 0..10_000 {
+        let role = if i % 100 == 0 { "client" } else { "server" };
+        let _ = write!(
+            s,
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: pod-{i}, namespace: apps, labels: {{app: pod-{i}, role: {role}}}}}\nspec: {{containers: [{{name: c, ports: [{{name: http, containerPort: 8080}}]}}]}}\n"
+        );
+    }
+    for i in 0..10_000 {
+        let _ = write!(
+            s,
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: allow-{i}, namespace: apps}}\nspec:\n  podSelector: {{matchLabels: {{app: pod-{i}}}}}\n  policyTypes: [Ingress]\n  ingress: [{{from: [{{podSelector: {{matchLabels: {{role: client}}}}}}], ports: [{{port: http}}]}}]\n"
+        );
+    }
+    s
+}
+
 /// Entry point: without `--size`, spawn one child per size and print the table.
 pub fn run(args: &[String]) -> Result<()> {
     if let Some(pos) = args.iter().position(|a| a == "--size") {
         let i: usize = args.get(pos + 1).context("--size INDEX")?.parse()?;
         return child(i);
+    }
+    if let Some(pos) = args.iter().position(|a| a == "--scale") {
+        let i: usize = args.get(pos + 1).context("--scale INDEX")?.parse()?;
+        let (_, gen) = *SCALE.get(i).context("scale index")?;
+        return measure(&gen());
     }
     let exe = std::env::current_exe()?;
     println!("audit benchmark (release build; seed 42; one child process per size)");
@@ -60,23 +116,8 @@ pub fn run(args: &[String]) -> Result<()> {
     );
     let mut first_total = None;
     for (i, (pods, ns)) in SIZES.iter().enumerate() {
-        let out = std::process::Command::new(&exe)
-            .args(["bench", "audit", "--size", &i.to_string()])
-            .output()?;
-        if !out.status.success() {
-            bail!(
-                "size {pods} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        let line = String::from_utf8(out.stdout)?;
-        let f: Vec<f64> = line
-            .split_whitespace()
-            .map(|x| x.parse().unwrap_or(0.0))
-            .collect();
-        let [policies, classes, parse, engine, findings, rss_kb, rows, nfind] = f[..] else {
-            bail!("unexpected child output: {line}");
-        };
+        let [policies, classes, parse, engine, findings, rss_kb, rows, nfind, _] =
+            run_child(&exe, "--size", i).with_context(|| format!("size {pods}"))?;
         let total = parse + engine + findings;
         if i == 0 {
             first_total = Some(total);
@@ -95,6 +136,36 @@ pub fn run(args: &[String]) -> Result<()> {
             rows,
             nfind
         );
+    }
+    println!();
+    println!(
+        "{:<40} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>14}",
+        "scale case (limit 5 s, 1 GB)",
+        "policies",
+        "classes",
+        "parse",
+        "engine",
+        "findings",
+        "total",
+        "peak",
+        "class rows",
+        "endpoint rows"
+    );
+    let mut over = Vec::new();
+    for (i, (name, _)) in SCALE.iter().enumerate() {
+        let [policies, classes, parse, engine, findings, rss_kb, rows, _nfind, class_rows] =
+            run_child(&exe, "--scale", i).with_context(|| name.to_string())?;
+        let total = parse + engine + findings;
+        let peak_mb = rss_kb / 1024.0;
+        println!(
+            "{name:<40} {policies:>8} {classes:>8} {parse:>8.3}s {engine:>8.3}s {findings:>8.3}s {total:>8.3}s {peak_mb:>7.0}MB {class_rows:>10} {rows:>14}"
+        );
+        if total >= 5.0 || peak_mb >= 1024.0 {
+            over.push(*name);
+        }
+    }
+    if !over.is_empty() {
+        bail!("over the 5 s / 1 GB limit: {}", over.join(", "));
     }
     if let Some(nca) = std::env::var_os("AIRGUARD_NCA") {
         let (pods, ns) = SIZES[0];
@@ -126,6 +197,23 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Run `bench audit FLAG INDEX` in a child process and parse the numbers it prints.
+fn run_child(exe: &std::path::Path, flag: &str, i: usize) -> Result<[f64; 9]> {
+    let out = std::process::Command::new(exe)
+        .args(["bench", "audit", flag, &i.to_string()])
+        .output()?;
+    if !out.status.success() {
+        bail!("failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let line = String::from_utf8(out.stdout)?;
+    let f: Vec<f64> = line
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    f.try_into()
+        .map_err(|_| anyhow::anyhow!("unexpected child output: {line}"))
+}
+
 fn tempfile_dir() -> Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("airguard-bench-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -133,13 +221,16 @@ fn tempfile_dir() -> Result<std::path::PathBuf> {
 }
 
 /// Audit one size in this process and print
-/// `policies classes parse_s engine_s findings_s vmhwm_kb rows findings`.
+/// `policies classes parse_s engine_s findings_s vmhwm_kb rows findings class_rows`.
 fn child(i: usize) -> Result<()> {
     let (pods, ns) = *SIZES.get(i).context("size index")?;
-    let text = airguard::audit::synth::generate(&params(pods, ns));
+    measure(&airguard::audit::synth::generate(&params(pods, ns)))
+}
+
+fn measure(text: &str) -> Result<()> {
     let mut files = airguard::diag::Files::new();
     let t0 = Instant::now();
-    let (inv, diags) = airguard::audit::load_text(&mut files, "cluster.yaml", &text);
+    let (inv, diags) = airguard::audit::load_text(&mut files, "cluster.yaml", text);
     let parse = t0.elapsed().as_secs_f64();
     if !diags.is_empty() {
         bail!("generated cluster has input errors: {:?}", diags.first());
@@ -154,8 +245,9 @@ fn child(i: usize) -> Result<()> {
     let findings = airguard::audit::findings::findings(&analysis);
     let find = t2.elapsed().as_secs_f64();
     let rows = analysis.row_count();
+    let class_rows = analysis.class_rows().len();
     println!(
-        "{} {} {parse:.4} {engine:.4} {find:.4} {} {rows} {}",
+        "{} {} {parse:.4} {engine:.4} {find:.4} {} {rows} {} {class_rows}",
         analysis.policies.len(),
         analysis.classes.len(),
         vm_hwm_kb(),

@@ -1,6 +1,7 @@
 //! The canonical connectivity map: `src,dst,conns`, one row per allowed pair, sorted.
 //!
-//! Fields are quoted only when they contain a comma (conns lists such as `TCP 80,443` do).
+//! Fields are quoted only when they contain a comma (conns lists such as `TCP 80,443` do);
+//! control characters are written as visible `\u{..}` escapes.
 //! This renderer never reorders by anything but (src, dst), so the same input gives the same bytes.
 
 use crate::audit::Row;
@@ -20,6 +21,7 @@ pub fn render(rows: &[Row]) -> String {
 }
 
 fn field(s: &str) -> String {
+    let s = crate::escape::visible(s);
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

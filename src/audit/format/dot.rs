@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 fn quote(s: &str) -> String {
+    let s = crate::escape::visible(s);
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -32,13 +33,19 @@ pub fn render(r: &Report<'_>) -> String {
     let mut ext: Vec<&str> = r
         .rows
         .iter()
-        .flat_map(|x| [x.src.as_str(), x.dst.as_str()])
+        .flat_map(|x| [&*x.src, &*x.dst])
         .filter(|n| !ids.contains(*n))
         .collect();
     ext.sort();
     ext.dedup();
     for n in ext {
-        let _ = writeln!(s, "  {} [shape=box, style=dashed];", quote(n));
+        // A class of several endpoints (`{a b}`) or an external address range.
+        let style = if n.starts_with('{') {
+            "shape=box, style=rounded"
+        } else {
+            "shape=box, style=dashed"
+        };
+        let _ = writeln!(s, "  {} [{style}];", quote(n));
     }
     for x in r.rows {
         let _ = writeln!(

@@ -25,6 +25,8 @@ struct Summary<'a> {
     namespaces: usize,
     policies: usize,
     skipped: &'a BTreeMap<String, usize>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped_files: &'a [String],
     errors: usize,
     warnings: usize,
     notes: usize,
@@ -90,6 +92,7 @@ pub fn render(r: &Report<'_>) -> String {
             namespaces: a.inv.namespaces.len(),
             policies: a.policies.len(),
             skipped: &a.inv.skipped,
+            skipped_files: &a.inv.skipped_files,
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             notes: count(Severity::Note),

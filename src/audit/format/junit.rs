@@ -1,15 +1,10 @@
 //! JUnit XML: one test case per finding code. A case fails when it has a finding at or above
 //! `--fail-on`; findings below it are listed in `system-out`. No timestamps, so output is stable.
+//! Text from the inputs goes through [`crate::escape::xml`], so the document is always valid XML.
 
 use super::{position, Report, FINDING_CODES};
+use crate::escape::xml as esc;
 use std::fmt::Write;
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// Render the findings as a JUnit XML report.
 pub fn render(r: &Report<'_>) -> String {

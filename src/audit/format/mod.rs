@@ -10,7 +10,8 @@ pub mod text;
 
 use super::findings::Findings;
 use super::{Analysis, Row};
-use crate::diag::{Code, Diagnostic, Files, Severity};
+use crate::diag::{Code, Diagnostic, FileId, Files, Severity};
+use crate::escape::{same_width, visible};
 
 /// Everything a renderer may show.
 pub struct Report<'r> {
@@ -74,10 +75,70 @@ pub fn describe(code: Code) -> &'static str {
     }
 }
 
-/// 1-based line and column of a diagnostic's label, with the file name.
+/// 1-based line and column of a diagnostic's label, with the file name. Uses the files' line
+/// index (a binary search), so reports with many findings in a large file stay linear.
 pub fn position<'f>(files: &'f Files, d: &Diagnostic) -> Option<(&'f str, usize, usize)> {
+    use codespan_reporting::files::Files as _;
     d.label.as_ref().map(|l| {
-        let lc = files.line_col(l.file, l.range.start);
-        (files.name(l.file), lc.line, lc.column)
+        let src = files.source(l.file);
+        let mut at = l.range.start.min(src.len());
+        while !src.is_char_boundary(at) {
+            at -= 1;
+        }
+        let line = files.line_index(l.file, at).unwrap_or(0);
+        let start = files
+            .line_range(l.file, line)
+            .map_or(0, |r| r.start)
+            .min(at);
+        let column = src[start..at].chars().count() + 1;
+        (files.name(l.file), line + 1, column)
     })
+}
+
+/// Copies of the files and diagnostics that are safe to print on a terminal: control characters
+/// from the inputs become visible `\u{..}` escapes in messages and file names, and same-width
+/// placeholders in source text (so every label still points at the same bytes).
+pub fn terminal_safe(files: &Files, diags: &[Diagnostic]) -> (Files, Vec<Diagnostic>) {
+    let used = diags
+        .iter()
+        .filter_map(|d| d.label.as_ref().map(|l| l.file.0 + 1))
+        .max()
+        .unwrap_or(0);
+    let mut safe = Files::new();
+    for i in 0..used {
+        let id = FileId(i);
+        safe.add(visible(files.name(id)), same_width(files.source(id)));
+    }
+    let diags = diags
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d.message = visible(&d.message).into_owned();
+            d.help = d.help.map(|h| visible(&h).into_owned());
+            d.notes = d.notes.iter().map(|n| visible(n).into_owned()).collect();
+            if let Some(l) = &mut d.label {
+                l.message = visible(&l.message).into_owned();
+            }
+            d
+        })
+        .collect();
+    (safe, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_agrees_with_the_files_line_and_column() {
+        let mut files = Files::new();
+        let text = "a: 1\nb: \"é—x\"\r\n\nlast line without newline";
+        let id = files.add("t.yaml", text);
+        for at in 0..=text.len() + 2 {
+            let d = Diagnostic::new(Code::InvalidManifest, "x").with_label(id, at..at, "");
+            let (_, line, column) = position(&files, &d).unwrap();
+            let lc = files.line_col(id, at);
+            assert_eq!((line, column), (lc.line, lc.column), "offset {at}");
+        }
+    }
 }

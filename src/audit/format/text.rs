@@ -1,7 +1,9 @@
 //! The human report: a summary, the findings with source snippets, then the connectivity map.
+//! Control characters from the inputs are shown as visible escapes, never sent to the terminal.
 
-use super::Report;
+use super::{terminal_safe, Report};
 use crate::diag::{self, Severity};
+use crate::escape::visible;
 use std::fmt::Write;
 
 /// Render the report as text. `color` turns ANSI colours on in the findings.
@@ -21,11 +23,14 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
         let list: Vec<String> = inv
             .skipped
             .iter()
-            .map(|(k, n)| format!("{k} {n}"))
+            .map(|(k, n)| format!("{} {n}", visible(k)))
             .collect();
         let _ = write!(s, "; skipped: {}", list.join(", "));
     }
     s.push('\n');
+    for f in &inv.skipped_files {
+        let _ = writeln!(s, "note: skipped {}", visible(f));
+    }
     let count = |sev| {
         r.findings
             .active
@@ -44,18 +49,27 @@ pub fn render(r: &Report<'_>, color: bool) -> String {
     );
     if !r.findings.active.is_empty() {
         s.push('\n');
-        s.push_str(&diag::render::human(r.files, &r.findings.active, color));
+        let (files, active) = terminal_safe(r.files, &r.findings.active);
+        s.push_str(&diag::render::human(&files, &active, color));
     }
     for sup in &r.findings.suppressed {
         let _ = writeln!(
             s,
             "suppressed[{}]: {} (reason: {})",
-            sup.finding.code, sup.finding.message, sup.reason
+            sup.finding.code,
+            visible(&sup.finding.message),
+            visible(&sup.reason)
         );
     }
     let _ = writeln!(s, "\nconnectivity ({} rows):", r.rows.len());
     for row in r.rows {
-        let _ = writeln!(s, "{} => {} : {}", row.src, row.dst, row.conns);
+        let _ = writeln!(
+            s,
+            "{} => {} : {}",
+            visible(&row.src),
+            visible(&row.dst),
+            row.conns
+        );
     }
     s
 }
