@@ -9,7 +9,6 @@ pub mod audit;
 pub mod cli;
 pub mod conform;
 pub mod diag;
-pub mod escape;
 pub mod input;
 pub mod metrics;
 pub mod mock;

@@ -4,7 +4,9 @@
 //! [`escape_control`] makes every control character visible as a Rust-style `\u{..}` escape:
 //! C0 (ESC, BEL, newline, …), DEL, C1, the Unicode line and paragraph separators (U+2028,
 //! U+2029, and U+0085, which is C1) and the bidirectional overrides and isolates that can
-//! reorder what a terminal shows. [`xml_escape`] escapes markup and keeps only characters XML 1.0
+//! reorder what a terminal shows; [`visible`] does the same but keeps newline and tab, for
+//! multi-line reports; [`same_width`] replaces them by placeholders of the same UTF-8 length, for
+//! source text that byte offsets point into. [`xml_escape`], the one XML escaper, escapes markup and keeps only characters XML 1.0
 //! allows (tab and newline stay, as character references where needed; anything else XML 1.0
 //! forbids, even as a reference, is written as the same visible escape). [`base64`] is the
 //! standard encoding (RFC 4648, padded) of HTTP Basic credentials. Pure functions.
@@ -36,6 +38,47 @@ pub fn escape_control(s: &str) -> Cow<'_, str> {
     for c in s.chars() {
         if is_unsafe(c) {
             push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`escape_control`], but keeps newline and tab: for multi-line text (reports, snippets).
+pub fn visible(s: &str) -> Cow<'_, str> {
+    let bad = |c: char| is_unsafe(c) && c != '\n' && c != '\t';
+    if !s.chars().any(bad) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` with every character of [`is_unsafe`] but newline and tab replaced by `?` (one byte) or
+/// as many `?` as its UTF-8 length: same byte offsets, nothing a terminal acts on. A carriage
+/// return right before a newline is kept (it ends a line; a lone one rewinds the terminal line).
+pub fn same_width(s: &str) -> Cow<'_, str> {
+    let bad = |i: usize, c: char| {
+        is_unsafe(c)
+            && c != '\n'
+            && c != '\t'
+            && !(c == '\r' && s.as_bytes().get(i + 1) == Some(&b'\n'))
+    };
+    if !s.char_indices().any(|(i, c)| bad(i, c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        if bad(i, c) {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
         } else {
             out.push(c);
         }
@@ -89,6 +132,21 @@ pub fn base64(input: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_line_text_keeps_newlines_and_offsets() {
+        let hostile = "a\u{1b}[31mred\u{7}\u{0}\u{85}\u{9b}\u{202e}\r\nb\tc\rd";
+        assert_eq!(
+            visible(hostile),
+            "a\\u{1b}[31mred\\u{7}\\u{0}\\u{85}\\u{9b}\\u{202e}\\u{d}\nb\tc\\u{d}d"
+        );
+        let w = same_width(hostile);
+        assert_eq!(w.len(), hostile.len());
+        assert!(w.contains("\r\n"), "a CRLF line end stays");
+        assert!(!w.contains("\rd"), "a lone carriage return does not");
+        assert!(!w.chars().any(|c| is_unsafe(c) && !"\r\n\t".contains(c)));
+        assert_eq!(visible("plain"), "plain");
+    }
 
     #[test]
     fn control_characters_become_visible() {

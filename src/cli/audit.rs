@@ -111,7 +111,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     }
     if let Some(q) = &args.explain {
         let (allowed, text) = audit::explain::explain(&analysis, &files, q)?;
-        crate::output::print(&crate::escape::visible(&text));
+        crate::output::print(&crate::text::visible(&text));
         return Ok(if allowed { Status::Ok } else { Status::Failed });
     }
     let mut findings = audit::findings::findings(&analysis);

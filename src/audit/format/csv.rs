@@ -21,7 +21,7 @@ pub fn render(rows: &[Row]) -> String {
 }
 
 fn field(s: &str) -> String {
-    let s = crate::escape::visible(s);
+    let s = crate::text::visible(s);
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

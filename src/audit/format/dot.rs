@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 fn quote(s: &str) -> String {
-    let s = crate::escape::visible(s);
+    let s = crate::text::visible(s);
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 

@@ -1,9 +1,9 @@
 //! JUnit XML: one test case per finding code. A case fails when it has a finding at or above
 //! `--fail-on`; findings below it are listed in `system-out`. No timestamps, so output is stable.
-//! Text from the inputs goes through [`crate::escape::xml`], so the document is always valid XML.
+//! Text from the inputs goes through [`crate::text::xml_escape`], so the document is always valid XML.
 
 use super::{position, Report, FINDING_CODES};
-use crate::escape::xml as esc;
+use crate::text::xml_escape as esc;
 use std::fmt::Write;
 
 /// Render the findings as a JUnit XML report.

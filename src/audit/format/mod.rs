@@ -11,7 +11,7 @@ pub mod text;
 use super::findings::Findings;
 use super::{Analysis, Row};
 use crate::diag::{Code, Diagnostic, FileId, Files, Severity};
-use crate::escape::{same_width, visible};
+use crate::text::{same_width, visible};
 
 /// Everything a renderer may show.
 pub struct Report<'r> {

@@ -3,7 +3,7 @@
 
 use super::{terminal_safe, Report};
 use crate::diag::{self, Severity};
-use crate::escape::visible;
+use crate::text::visible;
 use std::fmt::Write;
 
 /// Render the report as text. `color` turns ANSI colours on in the findings.
