@@ -31,24 +31,11 @@ fn push_escape(out: &mut String, c: char) {
 /// `s` with every character of [`is_unsafe`] written as `\u{1b}` (hex code point), so the
 /// result is one line of printable text. Borrowed when nothing needed escaping.
 pub fn escape_control(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if is_unsafe(c) {
-            push_escape(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    escape_where(s, is_unsafe)
 }
 
-/// Like [`escape_control`], but keeps newline and tab: for multi-line text (reports, snippets).
-pub fn visible(s: &str) -> Cow<'_, str> {
-    let bad = |c: char| is_unsafe(c) && c != '\n' && c != '\t';
-    if !s.chars().any(bad) {
+fn escape_where(s: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&bad) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -60,6 +47,11 @@ pub fn visible(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Like [`escape_control`], but keeps newline and tab: for multi-line text (reports, snippets).
+pub fn visible(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| is_unsafe(c) && c != '\n' && c != '\t')
 }
 
 /// `s` with every character of [`is_unsafe`] but newline and tab replaced by `?` (one byte) or

@@ -164,17 +164,6 @@ struct CaseRun {
     started: Instant,
 }
 
-fn step_name(kind: &StepKind) -> &'static str {
-    match kind {
-        StepKind::Health => "health",
-        StepKind::Check(_) => "connection",
-        StepKind::Sync(_) => "sync",
-        StepKind::Reset(_) => "reset",
-        StepKind::Clear(_) => "clear",
-        StepKind::Validate(_) => "validate",
-    }
-}
-
 fn ms(d: Duration) -> u64 {
     d.as_millis().min(u128::from(u64::MAX)) as u64
 }
@@ -264,7 +253,7 @@ impl<'a> PipelineRun<'a> {
     /// Check `after:` and `when:`. Returns the outcome to record when the step must not run.
     async fn gate(&mut self, n: usize, step: &Step) -> Option<Outcome> {
         let conn = step.kind.connection();
-        let case = self.begin(n, step_name(&step.kind), conn);
+        let case = self.begin(n, step.kind.action(), conn);
         if let Some(dep) = &step.after {
             match self.last_outcome.get(dep) {
                 Some(Outcome::Passed) => {}
@@ -340,7 +329,7 @@ impl<'a> PipelineRun<'a> {
         let conn_name = step.kind.connection();
         let conn = match conn_name.map(|c| (c, self.connections.get(c).cloned())) {
             Some((name, None)) => {
-                let case = self.begin(n, step_name(&step.kind), Some(name));
+                let case = self.begin(n, step.kind.action(), Some(name));
                 return self.finish(
                     case,
                     Outcome::Failed,

@@ -90,17 +90,6 @@ fn secs(d: Duration) -> Value {
     }
 }
 
-fn verb(kind: &StepKind) -> &'static str {
-    match kind {
-        StepKind::Health => "health",
-        StepKind::Check(_) => "connection",
-        StepKind::Sync(_) => "sync",
-        StepKind::Reset(_) => "reset",
-        StepKind::Clear(_) => "clear",
-        StepKind::Validate(_) => "validate",
-    }
-}
-
 fn pipeline(
     model: &Model,
     p: &crate::spec::model::Pipeline,
@@ -124,7 +113,7 @@ fn pipeline(
     for (i, step) in p.steps.iter().enumerate() {
         let n = i + 1;
         let knobs = dag.steps.get(i).cloned().unwrap_or_else(StepDag::default);
-        let v = verb(&step.kind);
+        let v = step.kind.action();
         let conn = step.kind.connection();
         let suffix = conn.map(|c| format!("_{c}")).unwrap_or_default();
         let id = |what: &str| format!("step{n}_{what}{suffix}");
@@ -293,8 +282,8 @@ fn pipeline(
         .steps
         .iter()
         .map(|s| match s.kind.connection() {
-            Some(c) => format!("{} {c}", verb(&s.kind)),
-            None => verb(&s.kind).to_string(),
+            Some(c) => format!("{} {c}", s.kind.action()),
+            None => s.kind.action().to_string(),
         })
         .collect::<Vec<_>>()
         .join(", ");

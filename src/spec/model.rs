@@ -280,6 +280,18 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// The step's action as reports and task ids name it (`check` is `connection`).
+    pub fn action(&self) -> &'static str {
+        match self {
+            StepKind::Health => "health",
+            StepKind::Check(_) => "connection",
+            StepKind::Sync(_) => "sync",
+            StepKind::Reset(_) => "reset",
+            StepKind::Clear(_) => "clear",
+            StepKind::Validate(_) => "validate",
+        }
+    }
+
     /// The connection the step acts on, if any.
     pub fn connection(&self) -> Option<&str> {
         match self {
