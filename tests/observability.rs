@@ -120,7 +120,7 @@ fn statsd_values_validate_against_the_vendored_chart_schema() {
 
 #[test]
 fn without_observability_statsd_stays_off_and_nothing_is_added() {
-    let m = model("example.yaml");
+    let m = model("aws-celery.yaml");
     let artifacts = render::render(&m).unwrap();
     assert!(artifacts
         .iter()
