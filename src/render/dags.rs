@@ -626,6 +626,33 @@ mod tests {
     }
 
     #[test]
+    fn every_metric_the_runtime_sends_is_in_the_contract() {
+        let runtime = include_str!("../../templates/dags/airguard_airbyte.py.j2");
+        let names: Vec<&str> = crate::metrics::METRICS.iter().map(|m| m.name).collect();
+        // Every string literal starting `"airguard_`: the metric keys the runtime uses.
+        let used: Vec<String> = runtime
+            .split("\"airguard_")
+            .skip(1)
+            .map(|rest| format!("airguard_{}", rest.split('"').next().unwrap_or_default()))
+            .collect();
+        assert!(used.len() >= names.len(), "{used:?}");
+        for u in &used {
+            assert!(
+                names.contains(&u.as_str()),
+                "the runtime sends {u}, not in crate::metrics"
+            );
+        }
+        for m in super::metric_table() {
+            assert!(!m.template.contains(['<', '>']), "{}", m.template);
+            assert!(
+                used.iter().any(|u| u == m.name),
+                "the runtime never sends {}",
+                m.name
+            );
+        }
+    }
+
+    #[test]
     fn strings_escape_quotes_backslashes_and_non_ascii() {
         assert_eq!(py_str("orders"), "\"orders\"");
         assert_eq!(py_str("it's"), "\"it's\"");
