@@ -14,6 +14,8 @@ _af_pins=(
   "apache-airflow-providers-common-sql==2.4.0"
   "apache-airflow-providers-smtp==3.2.0"
   "apache-airflow-providers-slack==9.11.1"
+  # Airflow's statsd client (the image's `statsd` extra): the runtime's metrics go through it.
+  "statsd==4.0.1"
   "ruff==0.17.6"
 )
 _af_stamp="$(printf '%s\n' "${_af_pins[@]}" | cat - "${_af_root}/.ci/airflow-constraints.txt" | sha256sum | cut -c1-16)"

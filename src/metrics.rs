@@ -3,7 +3,7 @@
 //! alert rules and dashboard may query.
 //!
 //! One table ([`METRICS`]) is the single source: `render::observability` writes the mappings,
-//! rules and dashboard from it, `conform --report prometheus` uses its names for the numbers it
+//! rules and dashboard from it, `render::dags` the DAG runtime's table of names it sends, `conform --report prometheus` uses its names for the numbers it
 //! shares, and `docs/observability.md` documents each entry. Pipeline and connection names are
 //! DNS-1123 labels (checked by `spec::validate`), so they are safe statsd name parts: no `.`,
 //! `:`, `|`, `@` or `#` can split or end a statsd line. Pure data, no IO.

@@ -8,14 +8,18 @@
 //! - the rendered Python passes the pinned `ruff check` and `ruff format --check`;
 //! - the runtime module classifies errors (transient or final) and maps job stats as documented;
 //! - `dag.test()` of each demo pipeline against the in-process mock (`fixtures/dags/mock.yaml`),
-//!   reached through the same connection JSON `render` writes for `AIRFLOW_CONN_<ID>`.
+//!   reached through the same connection JSON `render` writes for `AIRFLOW_CONN_<ID>`;
+//! - the metrics chain: `dag.test()` runs with Airflow's statsd on, pointed at a UDP listener
+//!   here; the lines the tasks really send go through the chart's and the rendered
+//!   `statsd.extraMappings` (statsd_exporter's semantics, `crate::statsd`), and the series and
+//!   labels they give are the ones the rendered rules and dashboard select, with the mock's counts.
 
 use crate::util::{fixture, root};
 use airguard::diag::Files;
 use airguard::mock::{self, MockAuth, MockConfig, Scenario};
 use airguard::spec::model::{Model, PreviousOutcome, StepKind};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -323,12 +327,10 @@ fn task<'a>(run: &'a Value, id: &str) -> (&'a str, u64) {
     )
 }
 
-#[test]
-fn demo_dags_run_against_the_mock() {
-    let Some(py) = airflow_python() else { return };
-    let model = load(&fixture("dags/demo.yaml"));
+/// The in-process mock with `fixtures/dags/mock.yaml`, and the connection JSON for it exactly as
+/// render writes `AIRFLOW_CONN_<ID>`, plus the credentials ESO would fill in.
+fn mock_and_connection(model: &Model) -> (tokio::runtime::Runtime, mock::MockServer, String) {
     let scenario = Scenario::from_file(&fixture("dags/mock.yaml")).unwrap();
-    let (records, bytes) = (scenario.jobs.records, scenario.jobs.bytes);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -343,14 +345,22 @@ fn demo_dags_run_against_the_mock() {
             },
         ))
         .unwrap();
-    // The connection exactly as render writes it, pointed at the mock, plus the credentials
-    // ESO would fill in.
     let mut at_mock = model.clone();
     at_mock.airbyte.api.url = server.base_url();
     let conn = airguard::render::external_secret::connection_json(&at_mock, false);
     let mut conn: serde_json::Map<String, Value> = serde_json::from_str(&conn).unwrap();
     conn.insert("login".into(), mock::DEFAULT_CLIENT_ID.into());
     conn.insert("password".into(), mock::DEFAULT_CLIENT_SECRET.into());
+    (rt, server, Value::Object(conn).to_string())
+}
+
+#[test]
+fn demo_dags_run_against_the_mock() {
+    let Some(py) = airflow_python() else { return };
+    let model = load(&fixture("dags/demo.yaml"));
+    let scenario = Scenario::from_file(&fixture("dags/mock.yaml")).unwrap();
+    let (records, bytes) = (scenario.jobs.records, scenario.jobs.bytes);
+    let (rt, server, conn) = mock_and_connection(&model);
     let tmp = tempfile::tempdir().unwrap();
     let dags = render_into(&model, &tmp.path().join("out"));
     let busy = &model
@@ -360,13 +370,10 @@ fn demo_dags_run_against_the_mock() {
         .unwrap()
         .id;
     let mut c = python(&py, &tmp.path().join("home"), &dags);
-    c.env(
-        model.airflow.conn_env_name(),
-        Value::Object(conn).to_string(),
-    )
-    .arg("tests/airflow/run_dag.py")
-    .arg(&dags)
-    .arg(format!("attach+busy={busy}"));
+    c.env(model.airflow.conn_env_name(), conn)
+        .arg("tests/airflow/run_dag.py")
+        .arg(&dags)
+        .arg(format!("attach+busy={busy}"));
     for id in [
         "healthy",
         "zero-records",
@@ -480,4 +487,262 @@ fn demo_dags_run_against_the_mock() {
     let r = by(9, "conditional-old");
     assert_eq!(task(r, "step1_when_recent").0, "success", "{r}");
     assert_eq!(task(r, "step1_sync_recent").0, "success", "{r}");
+}
+
+/// A UDP listener on loopback that keeps every datagram until [`Listener::lines`] is called.
+struct Listener {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl Listener {
+    fn start() -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        // The timeout only lets the loop look at `stop`; nothing is asserted about time.
+        socket
+            .set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            let mut buf = [0u8; 65536];
+            loop {
+                match socket.recv(&mut buf) {
+                    Ok(n) => lines.extend(
+                        String::from_utf8_lossy(&buf[..n])
+                            .lines()
+                            .map(str::to_string),
+                    ),
+                    // Loopback delivers a datagram when it is sent, so once the sender has
+                    // exited and `stop` is set, an empty queue means everything was read.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        if flag.load(Ordering::SeqCst) {
+                            return lines;
+                        }
+                    }
+                    Err(e) => panic!("statsd listener: {e}"),
+                }
+            }
+        });
+        Listener { port, stop, thread }
+    }
+
+    /// Every line received, once the senders are done.
+    fn lines(self) -> Vec<String> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.join().unwrap()
+    }
+}
+
+/// A statsd line `name:value|type[|...]` as (name, value, Prometheus type).
+fn parse_statsd(line: &str) -> (String, f64, &'static str) {
+    let (name, rest) = line.split_once(':').unwrap_or_else(|| panic!("{line}"));
+    let mut fields = rest.split('|');
+    let value: f64 = fields.next().unwrap().parse().unwrap();
+    let kind = match fields.next() {
+        Some("c") => "counter",
+        Some("g") => "gauge",
+        Some("ms") => "observer",
+        other => panic!("{line}: statsd type {other:?}"),
+    };
+    (name.to_string(), value, kind)
+}
+
+#[test]
+fn demo_dags_send_the_metrics_contract_through_statsd() {
+    use crate::statsd::{apply, chart_and_rendered, selectors, selects};
+    use airguard::metrics;
+    let Some(py) = airflow_python() else { return };
+    let model = load(&fixture("dags/demo.yaml"));
+    assert!(model.observability.is_some(), "demo.yaml has observability");
+    let scenario = Scenario::from_file(&fixture("dags/mock.yaml")).unwrap();
+    let (records, bytes) = (scenario.jobs.records, scenario.jobs.bytes);
+    let (rt, server, conn) = mock_and_connection(&model);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let dags = render_into(&model, &out);
+    let listener = Listener::start();
+    let mut c = python(&py, &tmp.path().join("home"), &dags);
+    c.env(model.airflow.conn_env_name(), conn)
+        .env("AIRFLOW__METRICS__STATSD_ON", "True")
+        .env("AIRFLOW__METRICS__STATSD_HOST", "127.0.0.1")
+        .env("AIRFLOW__METRICS__STATSD_PORT", listener.port.to_string())
+        .env("AIRFLOW__METRICS__STATSD_PREFIX", metrics::STATSD_PREFIX)
+        .arg("tests/airflow/run_dag.py")
+        .arg(&dags);
+    let runs = ["healthy", "zero-records", "failed", "deadline"];
+    c.args(runs);
+    let states: Vec<(String, String)> = results(c)
+        .iter()
+        .map(|r| {
+            (
+                r["dag_id"].as_str().unwrap().to_string(),
+                r["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let lines = listener.lines();
+    rt.block_on(server.shutdown());
+    assert_eq!(
+        states,
+        [
+            ("healthy", "success"),
+            ("zero-records", "failed"),
+            ("failed", "failed"),
+            ("deadline", "failed"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+
+    // Through the chart's mappings and the rendered ones, as the exporter reads them.
+    let values: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(out.join("airflow/values.yaml")).unwrap())
+            .unwrap();
+    let maps = chart_and_rendered(&values);
+    let prefix = format!("{}.airguard.", metrics::STATSD_PREFIX);
+    let contract: BTreeMap<&str, &str> = metrics::METRICS
+        .iter()
+        .map(|m| (m.name, m.kind.prometheus()))
+        .collect();
+    // Series (name, labels) → last value, as the exporter keeps gauges and sums counters.
+    let mut series: BTreeMap<(String, BTreeMap<String, String>), f64> = BTreeMap::new();
+    for line in lines.iter().filter(|l| l.starts_with(&prefix)) {
+        let (name, value, kind) = parse_statsd(line);
+        let (metric, labels) =
+            apply(&maps, &name, kind).unwrap_or_else(|| panic!("{line} matches no mapping"));
+        assert_eq!(
+            contract.get(metric.as_str()),
+            Some(&kind),
+            "{line} -> {metric}"
+        );
+        let v = series.entry((metric, labels)).or_insert(0.0);
+        *v = if kind == "counter" { *v + value } else { value };
+    }
+    // Nothing of ours goes out under another name.
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l.contains("airguard") || l.starts_with(&prefix)),
+        "{lines:?}"
+    );
+
+    // What each run reported, values of the clock replaced by a mark once checked.
+    let mut shown: BTreeMap<String, String> = BTreeMap::new();
+    for ((name, labels), v) in &series {
+        let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        let key = format!("{name}{{{}}}", l.join(","));
+        let text = match name.as_str() {
+            "airguard_sync_duration_seconds" | "airguard_last_success_timestamp_seconds" => {
+                assert!(*v > 0.0, "{key} = {v}");
+                "<clock>".to_string()
+            }
+            _ => v.to_string(),
+        };
+        shown.insert(key, text);
+    }
+    let get = |k: &str| shown.get(k).map(String::as_str);
+    let sync =
+        |p: &str, c: &str, m: &str| format!("{m}{{connection={c:?},pipeline={p:?},step=\"sync\"}}");
+    assert_eq!(
+        get(&sync("healthy", "orders", "airguard_sync_records")),
+        Some(records.to_string().as_str())
+    );
+    assert_eq!(
+        get(&sync("healthy", "orders", "airguard_sync_bytes")),
+        Some(bytes.to_string().as_str())
+    );
+    assert_eq!(
+        get(&sync("zero-records", "empty", "airguard_sync_records")),
+        Some("0")
+    );
+    assert_eq!(
+        get(&sync("zero-records", "empty", "airguard_sync_min_records")),
+        Some("1")
+    );
+    let outcome = |p: &str, c: &str, o: &str| {
+        format!(
+            "airguard_sync_total{{connection={c:?},outcome={o:?},pipeline={p:?},step=\"sync\"}}"
+        )
+    };
+    for (p, c, o) in [
+        ("healthy", "orders", "succeeded"),
+        ("zero-records", "empty", "validation-failed"),
+        ("failed", "broken", "failed"),
+        ("deadline", "stuck", "cancelled"),
+    ] {
+        assert_eq!(get(&outcome(p, c, o)), Some("1"), "{shown:#?}");
+    }
+    let outcomes = shown
+        .keys()
+        .filter(|k| k.starts_with("airguard_sync_total{"))
+        .count();
+    assert_eq!(
+        outcomes,
+        runs.len(),
+        "one outcome per finished step: {shown:#?}"
+    );
+    insta::assert_debug_snapshot!("statsd-series-demo", shown);
+
+    // The rendered rules and dashboard select exactly these series: every produced series is
+    // read by some query, and each alert's selectors pick what the runs warrant.
+    let rule: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(out.join(airguard::render::observability::RULE_PATH)).unwrap(),
+    )
+    .unwrap();
+    let mut queries: Vec<(String, String)> = rule["spec"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["rules"].as_array().unwrap().iter())
+        .map(|r| {
+            (
+                r["alert"].as_str().unwrap().to_string(),
+                r["expr"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    queries.extend(
+        crate::observability::dashboard_exprs(&model)
+            .into_iter()
+            .map(|e| ("dashboard".to_string(), e)),
+    );
+    let mut read: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut unread: BTreeSet<&(String, BTreeMap<String, String>)> = series.keys().collect();
+    for (who, expr) in &queries {
+        for s in selectors(expr) {
+            if !contract.contains_key(s.name.as_str()) {
+                continue;
+            }
+            for key in series
+                .keys()
+                .filter(|(n, l)| *n == s.name && selects(&s, l))
+            {
+                unread.remove(key);
+                if who != "dashboard" {
+                    let l: Vec<String> = key.1.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                    read.entry(who.clone()).or_default().insert(format!(
+                        "{}{{{}}}",
+                        key.0,
+                        l.join(",")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(unread.is_empty(), "series no query reads: {unread:?}");
+    // The zero-records run is what the validation alert selects, and only it.
+    assert_eq!(
+        read["AirguardValidationFailed"],
+        BTreeSet::from([outcome("zero-records", "empty", "validation-failed")])
+    );
+    insta::assert_debug_snapshot!("statsd-series-demo-alerts", read);
 }

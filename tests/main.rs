@@ -17,6 +17,8 @@ mod observability;
 mod props;
 /// Spec loading: invalid fixtures → rendered diagnostics snapshots; valid fixtures load.
 mod spec;
+/// statsd_exporter's mapping semantics and a PromQL selector scanner (observability, Airflow).
+mod statsd;
 /// The vendored upstream oracles under `schemas/upstream/` match their SOURCE.md.
 mod upstream;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.

@@ -68,7 +68,7 @@ fn describe(path: &str) -> &'static str {
         p if p.starts_with("airflow/") => "Helm values for apache-airflow: the Airbyte connection, only for the components that call it",
         p if p.starts_with("networkpolicies/") => "least-privilege NetworkPolicies: default deny, then exactly the flows the spec declares",
         p if p.starts_with("secrets/") => "ExternalSecrets and their store: credentials by reference, rotated by ESO",
-        "dags/airguard_airbyte.py" => "the Airbyte tasks the DAGs share: AirbyteHook transport, 409 policy, reschedule wait, XCom stats",
+        "dags/airguard_airbyte.py" => "the Airbyte tasks the DAGs share: AirbyteHook transport, 409 policy, reschedule wait, XCom stats, sync metrics",
         p if p.starts_with("dags/") => "an Airflow 3 DAG for one spec pipeline: the same steps, with the meaning conform gives them",
         "observability/prometheusrule.yaml" => "PrometheusRule: sync failed, too few records, stale, slow, exporter or scheduler absent",
         "observability/grafana-dashboard.yaml" => "Grafana dashboard ConfigMap: syncs by outcome, records, bytes, duration, time since success",

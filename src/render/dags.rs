@@ -16,6 +16,12 @@
 //! step does not stop the next, a failed one does), `all_success` with `after:` (and an edge from
 //! the step it names) or `when.previous: succeeded`, and `all_failed` with
 //! `when.previous: failed`.
+//!
+//! The runtime's `METRICS` table is rendered from [`crate::metrics`]. With `observability`, the
+//! trigger, wait and validate tasks of a connection step get a `metrics` argument (its
+//! `pipeline`, `connection` and `step` labels) and report the contract through Airflow's statsd
+//! client; a sync step with its own validate task reports its outcome from that task
+//! (`reports_outcome=False` on the wait).
 
 use super::{env, Artifact, RenderError};
 use crate::spec::model::{Model, OnRunning, PipelineDag, PreviousOutcome, StepDag, StepKind};
@@ -53,7 +59,10 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let header = python_header();
     let mut out = vec![Artifact {
         path: RUNTIME_PATH.into(),
-        content: env::render(RUNTIME_TEMPLATE, minijinja::context! { header => header })?,
+        content: env::render(
+            RUNTIME_TEMPLATE,
+            minijinja::context! { header => header, metrics => metric_table() },
+        )?,
     }];
     for (i, p) in model.pipelines.iter().enumerate() {
         let fallback;
@@ -75,6 +84,36 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
         out.push(pipeline(model, p, dag, &header)?);
     }
     Ok(out)
+}
+
+#[derive(Serialize)]
+struct MetricTemplate {
+    name: &'static str,
+    template: String,
+    kind: &'static str,
+}
+
+/// The runtime's `METRICS` table, from the contract: each series' statsd name after Airflow's
+/// prefix as a `str.format` template (`<label>` → `{label}`) and its statsd type.
+fn metric_table() -> Vec<MetricTemplate> {
+    crate::metrics::METRICS
+        .iter()
+        .map(|m| MetricTemplate {
+            name: m.name,
+            template: m.statsd.replace('<', "{").replace('>', "}"),
+            kind: m.kind.statsd(),
+        })
+        .collect()
+}
+
+/// The `metrics` argument of a connection step's tasks: its labels, only with `observability`.
+fn metric_labels(model: &Model, pipeline: &str, connection: &str, step: &str) -> Option<Value> {
+    model.observability.as_ref()?;
+    Some(Value::from_serialize(std::collections::BTreeMap::from([
+        ("connection", connection),
+        ("pipeline", pipeline),
+        ("step", step),
+    ])))
 }
 
 /// The generated header: one `#` comment line, which is valid Python as it is.
@@ -169,6 +208,18 @@ fn pipeline(
                     };
                     args.push(("on_running", Value::from(policy)));
                 }
+                let labels = metric_labels(model, &p.name, c, v);
+                if let Some(l) = &labels {
+                    args.push(("metrics", l.clone()));
+                }
+                let is_sync = matches!(step.kind, StepKind::Sync(_));
+                let validated_next = matches!(
+                    p.steps.get(i + 1).map(|s| &s.kind),
+                    Some(StepKind::Validate(x)) if x == c
+                );
+                // A sync step whose minimum its own validate task checks: that task, not the
+                // wait, reports the step's outcome.
+                let inline_validate = is_sync && step.min_records.is_some() && !validated_next;
                 step_tasks.push(Task {
                     comment: None,
                     var: var(v),
@@ -179,20 +230,27 @@ fn pipeline(
                 });
                 let wait_id = id("wait");
                 let poll = knobs.poll_interval;
+                let mut wait_args = vec![
+                    ("connection_id", Value::from(uuid)),
+                    ("trigger_task_id", Value::from(id(v))),
+                    ("job_type", Value::from(job_type)),
+                    ("deadline", secs(step.timeout)),
+                    ("poke_interval", secs(poll)),
+                    ("progress_interval", secs(knobs.progress_interval)),
+                    ("cancel_confirm", Value::from(CANCEL_CONFIRM_SECS)),
+                ];
+                if let Some(l) = &labels {
+                    wait_args.push(("metrics", l.clone()));
+                    if inline_validate {
+                        wait_args.push(("reports_outcome", Value::from(false)));
+                    }
+                }
                 step_tasks.push(Task {
                     comment: None,
                     var: var("wait"),
                     class: "ab.WaitForJobSensor",
                     task_id: wait_id.clone(),
-                    args: vec![
-                        ("connection_id", Value::from(uuid)),
-                        ("trigger_task_id", Value::from(id(v))),
-                        ("job_type", Value::from(job_type)),
-                        ("deadline", secs(step.timeout)),
-                        ("poke_interval", secs(poll)),
-                        ("progress_interval", secs(knobs.progress_interval)),
-                        ("cancel_confirm", Value::from(CANCEL_CONFIRM_SECS)),
-                    ],
+                    args: wait_args,
                     code_args: vec![
                         conn_arg(),
                         (
@@ -201,19 +259,16 @@ fn pipeline(
                         ),
                     ],
                 });
-                if matches!(step.kind, StepKind::Sync(_)) {
+                if is_sync {
                     last_sync_wait.insert(c.as_str(), wait_id.clone());
-                    let validated_next = matches!(
-                        p.steps.get(i + 1).map(|s| &s.kind),
-                        Some(StepKind::Validate(x)) if x == c
-                    );
-                    if let (Some(min), false) = (step.min_records, validated_next) {
+                    if inline_validate {
                         step_tasks.push(validate_task(
                             var("validate"),
                             id("validate"),
                             uuid,
-                            Some(min),
+                            step.min_records,
                             Some(&wait_id),
+                            labels,
                         ));
                     }
                     if let Some(checks) = &knobs.checks {
@@ -232,6 +287,7 @@ fn pipeline(
                     uuid,
                     step.min_records,
                     stats.as_deref(),
+                    metric_labels(model, &p.name, c, v),
                 ));
             }
         }
@@ -323,17 +379,22 @@ fn validate_task(
     uuid: &str,
     min: Option<u64>,
     stats: Option<&str>,
+    metrics: Option<Value>,
 ) -> Task {
+    let mut args = vec![
+        ("connection_id", Value::from(uuid)),
+        ("min_records", Value::from(min)),
+        ("stats_task_id", Value::from(stats)),
+    ];
+    if let Some(l) = metrics {
+        args.push(("metrics", l));
+    }
     Task {
         comment: None,
         var,
         class: "ab.ValidateRecordsOperator",
         task_id,
-        args: vec![
-            ("connection_id", Value::from(uuid)),
-            ("min_records", Value::from(min)),
-            ("stats_task_id", Value::from(stats)),
-        ],
+        args,
         code_args: vec![("airbyte_conn_id", "AIRBYTE_CONN_ID".into())],
     }
 }
@@ -550,6 +611,33 @@ mod tests {
             let lit = py_str(&s);
             prop_assert!(lit.is_ascii() && !lit.contains('\n'));
             prop_assert_eq!(python_reads(&lit), Some(s));
+        }
+    }
+
+    #[test]
+    fn every_metric_the_runtime_sends_is_in_the_contract() {
+        let runtime = include_str!("../../templates/dags/airguard_airbyte.py.j2");
+        let names: Vec<&str> = crate::metrics::METRICS.iter().map(|m| m.name).collect();
+        // Every string literal starting `"airguard_`: the metric keys the runtime uses.
+        let used: Vec<String> = runtime
+            .split("\"airguard_")
+            .skip(1)
+            .map(|rest| format!("airguard_{}", rest.split('"').next().unwrap_or_default()))
+            .collect();
+        assert!(used.len() >= names.len(), "{used:?}");
+        for u in &used {
+            assert!(
+                names.contains(&u.as_str()),
+                "the runtime sends {u}, not in crate::metrics"
+            );
+        }
+        for m in super::metric_table() {
+            assert!(!m.template.contains(['<', '>']), "{}", m.template);
+            assert!(
+                used.iter().any(|u| u == m.name),
+                "the runtime never sends {}",
+                m.name
+            );
         }
     }
 

@@ -17,7 +17,19 @@ import sys
 from airflow.dag_processing.dagbag import BundleDagBag
 from airflow.models.xcom import XComModel
 from airflow.providers.airbyte.hooks.airbyte import AirbyteHook
+from airflow.sdk.configuration import conf
+from airflow.sdk.observability import stats
+from airflow.sdk.observability.metrics import stats_utils
 from airflow.utils.session import create_session
+
+# A worker's task runner initialises Airflow's metrics client from ``[metrics]`` before any task
+# runs (``airflow.sdk.execution_time.task_runner.main``); ``dag.test()`` runs tasks in this
+# process without that entry point, so do the same here. With ``statsd_on`` unset it is the
+# no-op logger, as in a worker.
+stats.initialize(
+    factory=stats_utils.get_stats_factory(),
+    export_legacy_names=conf.getboolean("metrics", "legacy_names_on"),
+)
 
 folder = sys.argv[1]
 bag = BundleDagBag(dag_folder=folder, bundle_path=pathlib.Path(folder))

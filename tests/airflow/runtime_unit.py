@@ -66,4 +66,53 @@ stats = ab.job_stats(job)
 assert list(stats) == list(ab.STAT_KEYS), stats
 assert stats["airbyte_records"] == 10 and stats["airbyte_bytes"] == 20
 assert stats["airbyte_duration_seconds"] == 90.0, stats
+# Metrics: names from the contract's table; a failing client, a bad label or no labels (no
+# `observability`) never raise, and the last two send nothing.
+from airflow.sdk.observability import stats as airflow_stats  # noqa: E402
+
+sent = []
+
+
+class Log:
+    def __init__(self):
+        self.warnings = []
+
+    def warning(self, *args, **kwargs):
+        self.warnings.append(args[0] % args[1:])
+
+
+def gauge(name, value, **kwargs):
+    sent.append(("g", name, value))
+
+
+def incr(name, count=1, **kwargs):
+    sent.append(("c", name, count))
+
+
+airflow_stats.gauge, airflow_stats.incr = gauge, incr
+labels = {"pipeline": "daily", "connection": "orders", "step": "sync"}
+log = Log()
+ab.emit_job(log, labels, stats)
+ab.emit_outcome(log, labels, "succeeded", 1767225690.0)
+assert sent == [
+    ("g", "airguard.sync.daily.orders.sync.records", 10),
+    ("g", "airguard.sync.daily.orders.sync.bytes", 20),
+    ("g", "airguard.sync.daily.orders.sync.duration", 90.0),
+    ("c", "airguard.sync.daily.orders.sync.outcome.succeeded", 1),
+    ("g", "airguard.last_success.daily.orders", 1767225690.0),
+], sent
+sent.clear()
+ab.emit(log, None, "airguard_sync_records", 1)
+ab.emit(log, {**labels, "connection": "a.b"}, "airguard_sync_records", 1)
+assert sent == [] and len(log.warnings) == 1, (sent, log.warnings)
+
+
+def broken(*args, **kwargs):
+    raise OSError("statsd unreachable")
+
+
+airflow_stats.gauge, airflow_stats.incr = broken, broken
+ab.emit_outcome(log, labels, "failed")
+ab.emit(log, labels, "airguard_sync_records", 1)
+assert len(log.warnings) == 3, log.warnings
 print('AIRGUARD-RESULT "ok"')
