@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install a pinned Airflow 3 with the providers the rendered DAGs use (Airbyte, common.sql, Slack,
-# SMTP) and ruff into their own venv under target/, migrate a throwaway sqlite metadata database,
+# SMTP), the sqlite provider the data-check tests run against, and ruff into their own venv under
+# target/, migrate a throwaway sqlite metadata database,
 # and export AIRGUARD_AIRFLOW_PY=<the venv's python> for `tests/dags_airflow.rs`.
 # Versions are pinned below and every transitive dependency by .ci/airflow-constraints.txt (pip -c).
 # Idempotent: a venv whose stamp matches the pins is reused. Works sourced (from .ci/run) or
@@ -16,6 +17,7 @@ _af_pins=(
   "apache-airflow-providers-slack==9.11.1"
   # Airflow's statsd client (the image's `statsd` extra): the runtime's metrics go through it.
   "statsd==4.0.1"
+  "apache-airflow-providers-sqlite==4.3.4"
   "ruff==0.17.6"
 )
 _af_stamp="$(printf '%s\n' "${_af_pins[@]}" | cat - "${_af_root}/.ci/airflow-constraints.txt" | sha256sum | cut -c1-16)"

@@ -13,6 +13,11 @@
 //!   here; the lines the tasks really send go through the chart's and the rendered
 //!   `statsd.extraMappings` (statsd_exporter's semantics, `crate::statsd`), and the series and
 //!   labels they give are the ones the rendered rules and dashboard select, with the mock's counts.
+//! - `dag.test()` of the pipelines of `fixtures/dags/checks.yaml`, one run per case of
+//!   `fixtures/dags/checks/cases.yaml`: SQL checks executed by `common.sql` on a sqlite table
+//!   each case fills, a `python: module.callable` check, and every run's notification received
+//!   by a local Slack webhook listener and SMTP sink (once, naming the DAG, the run and the
+//!   failed task, no secret).
 
 use crate::util::{fixture, root};
 use airguard::diag::Files;
@@ -327,40 +332,68 @@ fn task<'a>(run: &'a Value, id: &str) -> (&'a str, u64) {
     )
 }
 
-/// The in-process mock with `fixtures/dags/mock.yaml`, and the connection JSON for it exactly as
-/// render writes `AIRFLOW_CONN_<ID>`, plus the credentials ESO would fill in.
-fn mock_and_connection(model: &Model) -> (tokio::runtime::Runtime, mock::MockServer, String) {
-    let scenario = Scenario::from_file(&fixture("dags/mock.yaml")).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt
-        .block_on(mock::start(
-            "127.0.0.1:0".parse().unwrap(),
-            MockConfig {
-                scenario,
-                auth: MockAuth::default_client_credentials(),
-            },
-        ))
-        .unwrap();
-    let mut at_mock = model.clone();
-    at_mock.airbyte.api.url = server.base_url();
-    let conn = airguard::render::external_secret::connection_json(&at_mock, false);
-    let mut conn: serde_json::Map<String, Value> = serde_json::from_str(&conn).unwrap();
-    conn.insert("login".into(), mock::DEFAULT_CLIENT_ID.into());
-    conn.insert("password".into(), mock::DEFAULT_CLIENT_SECRET.into());
-    (rt, server, Value::Object(conn).to_string())
+/// The in-process mock (`fixtures/dags/mock.yaml`) and the Airbyte connection exactly as render
+/// writes it for `model`, pointed at the mock, plus the credentials ESO would fill in.
+struct Mock {
+    rt: tokio::runtime::Runtime,
+    server: mock::MockServer,
+    records: u64,
+    bytes: u64,
+    conn: String,
+}
+
+impl Mock {
+    fn start(model: &Model) -> Mock {
+        let scenario = Scenario::from_file(&fixture("dags/mock.yaml")).unwrap();
+        let (records, bytes) = (scenario.jobs.records, scenario.jobs.bytes);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt
+            .block_on(mock::start(
+                "127.0.0.1:0".parse().unwrap(),
+                MockConfig {
+                    scenario,
+                    auth: MockAuth::default_client_credentials(),
+                },
+            ))
+            .unwrap();
+        let mut at_mock = model.clone();
+        at_mock.airbyte.api.url = server.base_url();
+        let conn = airguard::render::external_secret::connection_json(&at_mock, false);
+        let mut conn: serde_json::Map<String, Value> = serde_json::from_str(&conn).unwrap();
+        conn.insert("login".into(), mock::DEFAULT_CLIENT_ID.into());
+        conn.insert("password".into(), mock::DEFAULT_CLIENT_SECRET.into());
+        Mock {
+            rt,
+            server,
+            records,
+            bytes,
+            conn: Value::Object(conn).to_string(),
+        }
+    }
+
+    /// Stop the mock and return the requests it saw, as `METHOD /path`.
+    fn stop(self) -> Vec<String> {
+        let requests = self
+            .server
+            .requests()
+            .into_iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        self.rt.block_on(self.server.shutdown());
+        requests
+    }
 }
 
 #[test]
 fn demo_dags_run_against_the_mock() {
     let Some(py) = airflow_python() else { return };
     let model = load(&fixture("dags/demo.yaml"));
-    let scenario = Scenario::from_file(&fixture("dags/mock.yaml")).unwrap();
-    let (records, bytes) = (scenario.jobs.records, scenario.jobs.bytes);
-    let (rt, server, conn) = mock_and_connection(&model);
+    let mock = Mock::start(&model);
+    let (records, bytes) = (mock.records, mock.bytes);
     let tmp = tempfile::tempdir().unwrap();
     let dags = render_into(&model, &tmp.path().join("out"));
     let busy = &model
@@ -370,7 +403,7 @@ fn demo_dags_run_against_the_mock() {
         .unwrap()
         .id;
     let mut c = python(&py, &tmp.path().join("home"), &dags);
-    c.env(model.airflow.conn_env_name(), conn)
+    c.env(model.airflow.conn_env_name(), &mock.conn)
         .arg("tests/airflow/run_dag.py")
         .arg(&dags)
         .arg(format!("attach+busy={busy}"));
@@ -388,12 +421,7 @@ fn demo_dags_run_against_the_mock() {
         c.arg(id);
     }
     let runs = results(c);
-    let requests: Vec<String> = server
-        .requests()
-        .into_iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
-    rt.block_on(server.shutdown());
+    let requests = mock.stop();
     let by = |i: usize, id: &str| {
         assert_eq!(runs[i]["dag_id"], id, "run {i}");
         &runs[i]
@@ -564,15 +592,14 @@ fn demo_dags_send_the_metrics_contract_through_statsd() {
     let Some(py) = airflow_python() else { return };
     let model = load(&fixture("dags/demo.yaml"));
     assert!(model.observability.is_some(), "demo.yaml has observability");
-    let scenario = Scenario::from_file(&fixture("dags/mock.yaml")).unwrap();
-    let (records, bytes) = (scenario.jobs.records, scenario.jobs.bytes);
-    let (rt, server, conn) = mock_and_connection(&model);
+    let mock = Mock::start(&model);
+    let (records, bytes) = (mock.records, mock.bytes);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let dags = render_into(&model, &out);
     let listener = Listener::start();
     let mut c = python(&py, &tmp.path().join("home"), &dags);
-    c.env(model.airflow.conn_env_name(), conn)
+    c.env(model.airflow.conn_env_name(), &mock.conn)
         .env("AIRFLOW__METRICS__STATSD_ON", "True")
         .env("AIRFLOW__METRICS__STATSD_HOST", "127.0.0.1")
         .env("AIRFLOW__METRICS__STATSD_PORT", listener.port.to_string())
@@ -591,7 +618,7 @@ fn demo_dags_send_the_metrics_contract_through_statsd() {
         })
         .collect();
     let lines = listener.lines();
-    rt.block_on(server.shutdown());
+    mock.stop();
     assert_eq!(
         states,
         [
@@ -745,4 +772,173 @@ fn demo_dags_send_the_metrics_contract_through_statsd() {
         BTreeSet::from([outcome("zero-records", "empty", "validation-failed")])
     );
     insta::assert_debug_snapshot!("statsd-series-demo-alerts", read);
+}
+
+/// One `dag.test()` run of `fixtures/dags/checks/cases.yaml`.
+#[derive(serde::Deserialize)]
+struct CheckCase {
+    name: String,
+    dag: String,
+    sql: Option<String>,
+    run: String,
+    failed: Option<String>,
+    tasks: BTreeMap<String, String>,
+}
+
+/// Must reach no notification: the Slack webhook token and the SMTP password of the test's
+/// connections.
+const NOTIFY_SECRET: &str = "s3cret-never-in-a-notification";
+
+/// The runs of `fixtures/dags/checks/cases.yaml` (run once, shared by the tests below), each
+/// with its case, or `None` when the tier is not set up.
+fn check_runs() -> Option<&'static [(CheckCase, Value)]> {
+    static RUNS: std::sync::OnceLock<Vec<(CheckCase, Value)>> = std::sync::OnceLock::new();
+    let py = airflow_python()?;
+    Some(RUNS.get_or_init(|| run_checks(&py)))
+}
+
+fn run_checks(py: &Path) -> Vec<(CheckCase, Value)> {
+    let model = load(&fixture("dags/checks.yaml"));
+    let cases_dir = fixture("dags/checks");
+    let cases: Vec<CheckCase> =
+        serde_saphyr::from_str(&std::fs::read_to_string(cases_dir.join("cases.yaml")).unwrap())
+            .unwrap();
+    // The one sqlite connection the spec's SQL checks use, and the notify targets.
+    let sql_conn = model
+        .dags
+        .pipelines
+        .iter()
+        .flat_map(|p| &p.steps)
+        .find_map(|s| s.checks.as_ref()?.sql.as_ref())
+        .map(|s| s.connection_id.clone())
+        .expect("a SQL check");
+    let notify = &model.dags.notify;
+    let slack = notify.slack.as_deref().expect("notify.slack");
+    let (smtp, _) = notify.email.clone().expect("notify.email");
+    assert!(notify.on_success);
+
+    let mock = Mock::start(&model);
+    let tmp = tempfile::tempdir().unwrap();
+    let dags = render_into(&model, &tmp.path().join("out"));
+    let db = tmp.path().join("warehouse.db");
+    let mut c = python(py, &tmp.path().join("home"), &dags);
+    c.env(model.airflow.conn_env_name(), &mock.conn)
+        .env(
+            format!("AIRFLOW_CONN_{}", sql_conn.to_uppercase()),
+            serde_json::json!({ "conn_type": "sqlite", "host": db }).to_string(),
+        )
+        .env("AIRGUARD_SQLITE", &db)
+        .env("AIRGUARD_NOTIFY_SECRET", NOTIFY_SECRET)
+        .env("AIRGUARD_NOTIFY_SLACK_CONN", slack)
+        .env("AIRGUARD_NOTIFY_SMTP_CONN", &smtp)
+        // `checks: {python: quality.has_records}` imports this directory's quality.py.
+        .env("PYTHONPATH", &cases_dir)
+        .arg("tests/airflow/run_dag.py")
+        .arg(&dags);
+    for case in &cases {
+        match &case.sql {
+            Some(sql) => c.arg(format!(
+                "{}+sql={}",
+                case.dag,
+                cases_dir.join(sql).display()
+            )),
+            None => c.arg(&case.dag),
+        };
+    }
+    let runs = results(c);
+    mock.stop();
+    assert_eq!(runs.len(), cases.len());
+    cases.into_iter().zip(runs).collect()
+}
+
+/// A run's one Slack text and one e-mail (subject and body), each with what it is.
+fn notifications(case: &CheckCase, r: &Value) -> Vec<(&'static str, String)> {
+    let name = &case.name;
+    let posts = r["slack"].as_array().unwrap();
+    let mails = r["email"].as_array().unwrap();
+    assert_eq!(posts.len(), 1, "{name}: Slack posts {posts:?}");
+    assert_eq!(mails.len(), 1, "{name}: e-mails {mails:?}");
+    let text: Value = serde_json::from_str(posts[0]["body"].as_str().unwrap()).unwrap();
+    vec![
+        ("Slack text", text["text"].as_str().unwrap().to_string()),
+        ("subject", mails[0]["subject"].as_str().unwrap().to_string()),
+        (
+            "e-mail body",
+            mails[0]["body"].as_str().unwrap().to_string(),
+        ),
+    ]
+}
+
+#[test]
+fn data_checks_execute_and_fail_the_run_without_retry() {
+    let Some(runs) = check_runs() else { return };
+    for (case, r) in runs {
+        let name = &case.name;
+        assert_eq!(r["dag_id"], case.dag.as_str(), "{name}");
+        assert_eq!(r["state"], case.run.as_str(), "{name}: {r}");
+        for (id, want) in &case.tasks {
+            let (state, tries) = task(r, id);
+            assert_eq!(state, want, "{name}: {id}: {r}");
+            if state == "failed" {
+                assert_eq!(tries, 1, "{name}: {id} was retried");
+            }
+        }
+    }
+}
+
+#[test]
+fn notifications_reach_slack_and_smtp_once_without_secrets() {
+    let Some(runs) = check_runs() else { return };
+    let model = load(&fixture("dags/checks.yaml"));
+    let (_, to) = model.dags.notify.email.clone().unwrap();
+    for (case, r) in runs {
+        let name = &case.name;
+        let outcome = if case.run == "success" {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        for (what, msg) in notifications(case, r) {
+            let run = format!("DAG {} run {} ", case.dag, r["run_id"].as_str().unwrap());
+            assert!(
+                msg.contains(&run) && msg.contains(outcome),
+                "{name}: {what} {msg:?}"
+            );
+        }
+        // Posted where the Slack connection says; sent to the spec's recipients after a login.
+        let post = &r["slack"][0];
+        let path = post["path"].as_str().unwrap();
+        assert!(
+            path.ends_with(&format!("/services/T000/B000/{NOTIFY_SECRET}")),
+            "{name}: {post}"
+        );
+        let mail = &r["email"][0];
+        assert_eq!(mail["to"], serde_json::json!(to), "{name}");
+        assert_eq!(mail["auth"], "PLAIN", "{name}: no SMTP login");
+        for (what, sent) in [
+            ("Slack body", post["body"].as_str().unwrap()),
+            ("e-mail", mail["raw"].as_str().unwrap()),
+            ("e-mail body", mail["body"].as_str().unwrap()),
+        ] {
+            assert!(
+                !sent.contains(NOTIFY_SECRET),
+                "{name}: secret in the {what}"
+            );
+        }
+    }
+}
+
+#[test]
+fn regression_failure_notification_names_the_failed_task() {
+    let Some(runs) = check_runs() else { return };
+    for (case, r) in runs {
+        let Some(failed) = &case.failed else { continue };
+        for (what, msg) in notifications(case, r) {
+            assert!(
+                msg.contains(&format!("task {failed}")),
+                "{}: {what} {msg:?}",
+                case.name
+            );
+        }
+    }
 }

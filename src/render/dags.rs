@@ -357,7 +357,9 @@ fn pipeline(
         slack => notify.slack,
         email => email,
         on_success => notify.on_success,
-        failure_text => "airguard: DAG {{ dag.dag_id }} run {{ run_id }} failed",
+        // The failed task is in the context when a task failed (not when the run deadlocked).
+        failure_text => "airguard: DAG {{ dag.dag_id }} run {{ run_id }} failed\
+            {% if ti is defined %} (task {{ ti.task_id }}){% endif %}",
         success_text => "airguard: DAG {{ dag.dag_id }} run {{ run_id }} succeeded",
         schedule => dag.schedule,
         start_date => dag.start_date.map(|d| (d.year, d.month, d.day)),
