@@ -37,7 +37,7 @@ pub struct ExternalSecretSpec {
     /// Go duration.
     pub refresh_interval: String,
     /// Refresh policy.
-    pub refresh_policy: RefreshPolicy,
+    pub refresh_policy: ExternalSecretRefreshPolicy,
     /// Store reference.
     pub secret_store_ref: StoreRef,
     /// Target Secret.
@@ -48,7 +48,7 @@ pub struct ExternalSecretSpec {
 
 /// Refresh policy.
 #[derive(Debug, Deserialize, PartialEq, Eq)]
-pub enum RefreshPolicy {
+pub enum ExternalSecretRefreshPolicy {
     /// Periodic.
     Periodic,
     /// Created once.
@@ -74,16 +74,16 @@ pub struct Target {
     /// Secret name.
     pub name: String,
     /// Creation policy.
-    pub creation_policy: CreationPolicy,
+    pub creation_policy: ExternalSecretCreationPolicy,
     /// Deletion policy.
-    pub deletion_policy: DeletionPolicy,
+    pub deletion_policy: ExternalSecretDeletionPolicy,
     /// Template.
     pub template: Option<Template>,
 }
 
 /// Creation policy.
 #[derive(Debug, Deserialize, Clone, Copy)]
-pub enum CreationPolicy {
+pub enum ExternalSecretCreationPolicy {
     /// Owner.
     Owner,
     /// Orphan.
@@ -98,7 +98,7 @@ pub enum CreationPolicy {
 
 /// Deletion policy.
 #[derive(Debug, Deserialize, Clone, Copy)]
-pub enum DeletionPolicy {
+pub enum ExternalSecretDeletionPolicy {
     /// Delete.
     Delete,
     /// Merge.
@@ -129,13 +129,13 @@ pub struct Data {
     /// Key in the target Secret.
     pub secret_key: String,
     /// Remote reference.
-    pub remote_ref: RemoteRef,
+    pub remote_ref: ExternalSecretDataRemoteRef,
 }
 
 /// Remote reference.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RemoteRef {
+pub struct ExternalSecretDataRemoteRef {
     /// Remote key.
     pub key: String,
     /// Property.
@@ -332,19 +332,19 @@ fn check_external_secret(es: &ExternalSecret, model: &Model) -> Result<(), Strin
         return Err(format!("{name}: ExternalSecret without namespace"));
     }
     let c = match es.spec.target.creation_policy {
-        CreationPolicy::Owner => C::Owner,
-        CreationPolicy::Orphan => C::Orphan,
-        CreationPolicy::Merge => C::Merge,
-        CreationPolicy::None => C::None,
-        CreationPolicy::CreateOrMerge => C::CreateOrMerge,
+        ExternalSecretCreationPolicy::Owner => C::Owner,
+        ExternalSecretCreationPolicy::Orphan => C::Orphan,
+        ExternalSecretCreationPolicy::Merge => C::Merge,
+        ExternalSecretCreationPolicy::None => C::None,
+        ExternalSecretCreationPolicy::CreateOrMerge => C::CreateOrMerge,
     };
     let d = match es.spec.target.deletion_policy {
-        DeletionPolicy::Delete => D::Delete,
-        DeletionPolicy::Merge => D::Merge,
-        DeletionPolicy::Retain => D::Retain,
+        ExternalSecretDeletionPolicy::Delete => D::Delete,
+        ExternalSecretDeletionPolicy::Merge => D::Merge,
+        ExternalSecretDeletionPolicy::Retain => D::Retain,
     };
     check_policies(c, d).map_err(|m| format!("{name}: {m}"))?;
-    let want = super::go_duration(model.secrets.refresh_interval);
+    let want = crate::spec::validate::format_go_duration(model.secrets.refresh_interval);
     if es.spec.refresh_interval != want {
         return Err(format!(
             "{name}: refreshInterval {} is not {want}",

@@ -14,9 +14,9 @@ use crate::spec::model::{
     self, AuthKind, ChartProfile, CreationPolicy, DeletionPolicy, Model, RefreshPolicy, RemoteRef,
     StoreKind,
 };
+use crate::spec::validate::format_go_duration;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 pub mod check;
 mod store;
@@ -193,45 +193,6 @@ pub fn check_policies(creation: CreationPolicy, deletion: DeletionPolicy) -> Res
     }
 }
 
-/// A duration in Go's `time.Duration.String()` form (`1h0m0s`, `10m0s`, `30s`, `1.5s`, `0s`),
-/// the canonical form ESO writes back for `refreshInterval`.
-pub fn go_duration(d: Duration) -> String {
-    let nanos = d.as_nanos();
-    if nanos == 0 {
-        return "0s".into();
-    }
-    if nanos < 1_000_000_000 {
-        let (unit, div) = if nanos < 1_000 {
-            ("ns", 1)
-        } else if nanos < 1_000_000 {
-            ("µs", 1_000)
-        } else {
-            ("ms", 1_000_000)
-        };
-        return format!("{}{unit}", with_fraction(nanos / div, nanos % div, div));
-    }
-    let secs = nanos / 1_000_000_000;
-    let frac = nanos % 1_000_000_000;
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    let s = with_fraction(s, frac, 1_000_000_000);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{s}s")
-    }
-}
-
-fn with_fraction(whole: u128, frac: u128, div: u128) -> String {
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let digits = div.ilog10() as usize;
-    let f = format!("{frac:0digits$}");
-    format!("{whole}.{}", f.trim_end_matches('0'))
-}
-
 fn creation_str(c: CreationPolicy) -> &'static str {
     match c {
         CreationPolicy::Owner => "Owner",
@@ -307,7 +268,7 @@ fn es_ctx(model: &Model, name: &str, namespace: &str, comment: Vec<String>) -> E
         comment,
         store_kind: store_kind_str(s.store.kind),
         store_name: s.store.name.clone(),
-        refresh_interval: go_duration(s.refresh_interval),
+        refresh_interval: format_go_duration(s.refresh_interval),
         refresh_policy: refresh_str(s.refresh_policy),
         creation_policy: creation_str(s.creation_policy),
         deletion_policy: deletion_str(s.deletion_policy),

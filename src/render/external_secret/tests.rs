@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::render::airflow_conn::connection_json;
+use std::time::Duration;
 
 #[test]
 fn go_durations_are_canonical() {
@@ -19,7 +20,7 @@ fn go_durations_are_canonical() {
         (Duration::from_secs(86400 + 1), "24h0m1s"),
     ];
     for (d, want) in cases {
-        assert_eq!(go_duration(d), want, "{d:?}");
+        assert_eq!(format_go_duration(d), want, "{d:?}");
     }
 }
 

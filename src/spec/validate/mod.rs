@@ -369,15 +369,44 @@ pub fn parse_go_duration(s: &str) -> Option<Duration> {
     Some(total)
 }
 
-/// Go's canonical rendering of a duration (`1h0m0s`, `30m0s`, `1m30s`, `0s`), as ESO prints it.
+/// A duration in Go's `time.Duration.String()` form (`1h0m0s`, `10m0s`, `30s`, `1.5s`, `0s`),
+/// the canonical form ESO writes back for `refreshInterval`. The one Go-duration printer: render
+/// writes `refreshInterval` with it, validation messages quote durations with it.
 pub fn format_go_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m{s}s"),
-        _ => format!("{h}h{m}m{s}s"),
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".into();
     }
+    if nanos < 1_000_000_000 {
+        let (unit, div) = if nanos < 1_000 {
+            ("ns", 1)
+        } else if nanos < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        return format!("{}{unit}", with_fraction(nanos / div, nanos % div, div));
+    }
+    let secs = nanos / 1_000_000_000;
+    let frac = nanos % 1_000_000_000;
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let s = with_fraction(s, frac, 1_000_000_000);
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else if m > 0 {
+        format!("{m}m{s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn with_fraction(whole: u128, frac: u128, div: u128) -> String {
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = div.ilog10() as usize;
+    let f = format!("{frac:0digits$}");
+    format!("{whole}.{}", f.trim_end_matches('0'))
 }
 
 #[cfg(test)]
