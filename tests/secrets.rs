@@ -53,7 +53,7 @@ fn yaml_to_json(text: &str) -> Value {
 }
 
 fn documents(text: &str) -> Vec<Value> {
-    airguard::render::external_secret::typed::documents(text)
+    airguard::render::external_secret::check::documents(text)
         .iter()
         .map(|d| yaml_to_json(d))
         .collect()
@@ -357,13 +357,11 @@ fn connection_env_goes_only_to_callers() {
         }
         let want: Vec<&str> = if m.airflow.all_components {
             // no credentials (auth none): the connection is plain env for every container
-            vec![
-                if airguard::render::external_secret::airflow_has_secret(&m) {
-                    "secret"
-                } else {
-                    "env"
-                },
-            ]
+            vec![if airguard::render::airflow_conn::airflow_has_secret(&m) {
+                "secret"
+            } else {
+                "env"
+            }]
         } else {
             let mut w: Vec<&str> = m
                 .airflow

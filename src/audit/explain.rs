@@ -138,7 +138,10 @@ pub fn explain(
 }
 
 /// Report one side; `me` is the endpoint whose policies apply, `other` the remote end.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the flow's ends, direction, protocol and port, plus the analysis it reads and the text it writes"
+)]
 fn side(
     a: &Analysis<'_>,
     files: &Files,

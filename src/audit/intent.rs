@@ -9,7 +9,7 @@
 //! range by range. This module does no IO.
 
 use super::engine::Analysis;
-use super::intervals::{Conns, IpSet, Protocol};
+use super::intervals::{Conns, IpSet};
 use super::inventory::{ContainerPort, Endpoint, Inventory, Loc, Suppression};
 use super::policy::Dir;
 use crate::diag::{Code, Diagnostic, FileId};
@@ -20,14 +20,6 @@ use std::collections::{BTreeMap, HashMap};
 /// The kind given to synthetic endpoints.
 pub const SPEC_KIND: &str = "spec component";
 
-fn proto(p: crate::spec::raw::Protocol) -> Protocol {
-    match p {
-        crate::spec::raw::Protocol::Tcp => Protocol::Tcp,
-        crate::spec::raw::Protocol::Udp => Protocol::Udp,
-        crate::spec::raw::Protocol::Sctp => Protocol::Sctp,
-    }
-}
-
 fn conns_of(ports: &[FlowPort]) -> Conns {
     if ports.is_empty() {
         return Conns::all();
@@ -35,12 +27,8 @@ fn conns_of(ports: &[FlowPort]) -> Conns {
     let mut c = Conns::none();
     for p in ports {
         match p.range {
-            None => c.add(&Conns::protocol(proto(p.protocol))),
-            Some(r) => c.add(&Conns::ports(
-                proto(p.protocol),
-                r.start as u128,
-                r.end as u128,
-            )),
+            None => c.add(&Conns::protocol(p.protocol)),
+            Some(r) => c.add(&Conns::ports(p.protocol, r.start as u128, r.end as u128)),
         }
     }
     c
@@ -56,7 +44,7 @@ pub fn add_endpoints(inv: &mut Inventory, topo: &Topology, loc: Loc) {
             .map(|p| ContainerPort {
                 name: Some(p.name.clone()),
                 port: p.port,
-                protocol: proto(p.protocol),
+                protocol: p.protocol,
             })
             .collect();
         ports.sort();

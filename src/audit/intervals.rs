@@ -151,56 +151,25 @@ fn push_merge(out: &mut Vec<(u128, u128)>, r: (u128, u128)) {
 /// The highest port number.
 pub const MAX_PORT: u128 = 65535;
 
-/// A transport protocol NetworkPolicy can name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub enum Protocol {
-    /// TCP (the default).
-    #[serde(rename = "TCP")]
-    Tcp,
-    /// UDP.
-    #[serde(rename = "UDP")]
-    Udp,
-    /// SCTP.
-    #[serde(rename = "SCTP")]
-    Sctp,
+pub use crate::spec::model::Protocol;
+
+/// A manifest's `protocol` field: absent means TCP; the API accepts exactly `TCP`, `UDP` and
+/// `SCTP`. The error is the message for an unsupported value.
+pub fn protocol_field(s: Option<&str>) -> Result<Protocol, String> {
+    match s {
+        None => Ok(Protocol::Tcp),
+        Some(s) if s == s.to_ascii_uppercase() => Protocol::parse(s)
+            .ok_or_else(|| format!("unsupported protocol `{s}` (TCP, UDP or SCTP)")),
+        Some(s) => Err(format!("unsupported protocol `{s}` (TCP, UDP or SCTP)")),
+    }
 }
 
-impl Protocol {
-    /// All protocols, in output order.
-    pub const ALL: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
-
-    /// Parse `TCP`, `UDP` or `SCTP` (case-insensitive).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_uppercase().as_str() {
-            "TCP" => Some(Protocol::Tcp),
-            "UDP" => Some(Protocol::Udp),
-            "SCTP" => Some(Protocol::Sctp),
-            _ => None,
-        }
-    }
-
-    /// A manifest's `protocol` field: absent means TCP; the API accepts exactly `TCP`, `UDP` and
-    /// `SCTP`. The error is the message for an unsupported value.
-    pub fn from_field(s: Option<&str>) -> Result<Self, String> {
-        match s {
-            None => Ok(Protocol::Tcp),
-            Some(s) if s == s.to_ascii_uppercase() => Self::parse(s)
-                .ok_or_else(|| format!("unsupported protocol `{s}` (TCP, UDP or SCTP)")),
-            Some(s) => Err(format!("unsupported protocol `{s}` (TCP, UDP or SCTP)")),
-        }
-    }
-
-    /// The protocol's name as Kubernetes writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-            Protocol::Sctp => "SCTP",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
+/// The slot of a protocol in [`Conns`].
+fn index(p: Protocol) -> usize {
+    match p {
+        Protocol::Tcp => 0,
+        Protocol::Udp => 1,
+        Protocol::Sctp => 2,
     }
 }
 
@@ -227,7 +196,7 @@ impl Conns {
     /// Ports `lo..=hi` of one protocol.
     pub fn ports(proto: Protocol, lo: u128, hi: u128) -> Self {
         let mut c = Self::none();
-        c.ports[proto.index()] = IntervalSet::range(lo.max(1), hi.min(MAX_PORT));
+        c.ports[index(proto)] = IntervalSet::range(lo.max(1), hi.min(MAX_PORT));
         c
     }
 
@@ -238,7 +207,7 @@ impl Conns {
 
     /// The ports of one protocol.
     pub fn of(&self, proto: Protocol) -> &IntervalSet {
-        &self.ports[proto.index()]
+        &self.ports[index(proto)]
     }
 
     /// Whether nothing is allowed.
@@ -253,7 +222,7 @@ impl Conns {
 
     /// Whether `port/proto` is allowed.
     pub fn contains(&self, proto: Protocol, port: u128) -> bool {
-        self.ports[proto.index()].contains(port)
+        self.ports[index(proto)].contains(port)
     }
 
     /// `self ∪ other`.

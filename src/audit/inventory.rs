@@ -754,7 +754,7 @@ fn container_ports(spec: Option<&PodSpec>, problems: &mut Vec<String>) -> Vec<Co
         .filter(|c| c.restart_policy.as_deref() == Some("Always"));
     for c in spec.containers.iter().chain(sidecars) {
         for p in c.ports.iter().flatten() {
-            let protocol = match Protocol::from_field(p.protocol.as_deref()) {
+            let protocol = match super::intervals::protocol_field(p.protocol.as_deref()) {
                 Ok(p) => p,
                 Err(e) => {
                     problems.push(format!("container `{}`: {e}", c.name));

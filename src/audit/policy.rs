@@ -448,7 +448,7 @@ fn compile_port(
     ptr: String,
     errs: &mut Vec<(String, String)>,
 ) -> Option<PortEntry> {
-    let proto = match Protocol::from_field(p.protocol.as_deref()) {
+    let proto = match super::intervals::protocol_field(p.protocol.as_deref()) {
         Ok(p) => p,
         Err(e) => {
             errs.push((format!("{ptr}/protocol"), e));

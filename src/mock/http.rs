@@ -16,7 +16,7 @@
 
 use super::body::{self, Stats};
 use super::scenario::{FaultAction, Operation};
-use super::state::{JobKind, JobStatus, Refusal, World};
+use super::state::{JobKind, Refusal, World};
 use super::{Limits, MockAuth, MockConfig, RecordedRequest, RECORDED_REQUESTS_CAP};
 use crate::text::base64;
 use bytes::Bytes;
@@ -881,7 +881,10 @@ fn refusal_public(r: Refusal, connection: &str) -> Reply {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one request's parts, as the router split them; a struct would only rename them"
+)]
 fn public(
     inner: &Inner,
     op: Operation,
@@ -1359,11 +1362,6 @@ fn config(inner: &Inner, op: Operation, bytes: &[u8], now: Instant) -> Reply {
         }
         _ => Reply::json(404, &json!({ "message": "Not Found" })),
     }
-}
-
-#[allow(dead_code)]
-fn is_terminal(s: JobStatus) -> bool {
-    s.is_terminal()
 }
 
 #[cfg(test)]

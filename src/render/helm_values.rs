@@ -3,12 +3,12 @@
 //! Only keys the chart's `values.schema.json` knows are written: `executor`,
 //! `networkPolicies.enabled: false` (airguard renders the NetworkPolicies itself), and the
 //! Airbyte connection. The connection `AIRFLOW_CONN_<ID>` is read with `valueFrom.secretKeyRef`
-//! from the ESO-made Secret ([`super::external_secret::AIRFLOW_SECRET_NAME`]) and given only to
+//! from the ESO-made Secret ([`super::airflow_conn::AIRFLOW_SECRET_NAME`]) and given only to
 //! the components that call Airbyte (their per-component `env`), or to every Airflow container
 //! through the top-level `secret[]` when the spec asks for `all-components`. Non-secret
 //! `AIRBYTE_*` settings are plain env. This module never writes a secret value.
 
-use super::external_secret::{airflow_has_secret, connection_json, AIRFLOW_SECRET_NAME};
+use super::airflow_conn::{airflow_has_secret, connection_json, AIRFLOW_SECRET_NAME};
 use super::{env, header, Artifact, RenderError};
 use crate::spec::model::{self, AirflowComponent, Executor, Model};
 use serde::Serialize;

@@ -6,6 +6,7 @@
 //! goes in. Every rendered object is parsed back into its typed model and checked before it is
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
+pub mod airflow_conn;
 pub mod dags;
 mod env;
 pub mod external_secret;

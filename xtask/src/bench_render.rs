@@ -141,7 +141,7 @@ fn child(n: usize) -> Result<()> {
             if a.path.starts_with("networkpolicies/") {
                 airguard::render::typed::check_network_policies(&a.path, &a.content)?;
             } else if a.path.starts_with("secrets/") {
-                airguard::render::external_secret::typed::check_file(&a.content, &model)
+                airguard::render::external_secret::check::check_file(&a.content, &model)
                     .map_err(anyhow::Error::msg)?;
             } else if a.path == airguard::render::helm_values::PATH {
                 airguard::render::helm_values::typed::check(&a.content)
