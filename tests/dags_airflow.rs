@@ -362,7 +362,7 @@ impl Mock {
             .unwrap();
         let mut at_mock = model.clone();
         at_mock.airbyte.api.url = server.base_url();
-        let conn = airguard::render::external_secret::connection_json(&at_mock, false);
+        let conn = airguard::render::airflow_conn::connection_json(&at_mock, false);
         let mut conn: serde_json::Map<String, Value> = serde_json::from_str(&conn).unwrap();
         conn.insert("login".into(), mock::DEFAULT_CLIENT_ID.into());
         conn.insert("password".into(), mock::DEFAULT_CLIENT_SECRET.into());

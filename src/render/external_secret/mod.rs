@@ -23,8 +23,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-// The connection JSON's old path, kept for existing callers; its home is `render::airflow_conn`.
-pub use super::airflow_conn::connection_json;
+use super::airflow_conn::connection_json;
 
 /// The Secret for the Airbyte instance-admin application (API client id and secret).
 ///
