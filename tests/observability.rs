@@ -468,3 +468,21 @@ fn bad_observability_exits_2_and_writes_nothing() {
         assert!(!out_dir.exists(), "{bad}: something was written");
     }
 }
+
+/// Without `stale-after`, the staleness bound follows the pipelines' schedules: a pipeline that
+/// runs on weekdays only is not stale over a weekend (72h gap → 74h bound), while an explicit
+/// bound shorter than that gap is `stale-bound-too-short` (fixture
+/// `invalid/stale-bound-shorter-than-schedule.yaml`).
+#[test]
+fn default_staleness_bound_follows_the_longest_schedule_gap() {
+    let path = fixture("specs/invalid/stale-bound-shorter-than-schedule.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("  alerts:\n    stale-after: 26h\n", "");
+    assert!(!text.contains("stale-after"));
+    let mut files = airguard::diag::Files::new();
+    let (m, diags) = airguard::spec::from_str(&mut files, "weekdays.yaml", &text);
+    let m = m.unwrap_or_else(|| panic!("{}", airguard::diag::render::human(&files, &diags, false)));
+    let alerts = &m.observability.expect("observability").alerts;
+    assert_eq!(alerts.stale_after.as_secs(), 74 * 3600);
+}

@@ -158,8 +158,9 @@ pub enum Code {
     /// can name its pods. Give the Prometheus pods' own namespace and labels.
     UnreachablePrometheus,
     /// `observability.alerts.stale-after` is not longer than how often a connection is meant to
-    /// sync (a step's `when.last-sync-older-than`, or its `timeout`): the staleness alert would
-    /// fire between two healthy syncs. Raise `stale-after`.
+    /// sync (the longest gap between two runs of a pipeline's `schedule`, a step's
+    /// `when.last-sync-older-than`, or its `timeout`): the staleness alert would fire between two
+    /// healthy syncs. Raise `stale-after`, or leave it out to derive it from the schedules.
     StaleBoundTooShort,
 
     // ---- render self-checks -------------------------------------------------------------------

@@ -1098,8 +1098,10 @@ pub struct AlertSettings {
     /// Severity label of each alert.
     #[serde(default)]
     pub severity: AlertSeverities,
-    /// Alert when a connection has had no successful sync for this long (Go duration, default
-    /// `26h`). Must be longer than any `when.last-sync-older-than` of a step syncing it.
+    /// Alert when a connection has had no successful sync for this long (Go duration; default
+    /// `26h`, or the longest gap between two runs of a pipeline's `schedule` plus 2h when that is
+    /// longer). Must be longer than any such gap and any `when.last-sync-older-than` or
+    /// `timeout` of a step syncing it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_after: Option<String>,
     /// Alert when a sync took longer than this fraction of its step's `timeout` (default `0.8`).

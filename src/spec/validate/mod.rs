@@ -25,6 +25,8 @@ pub use dags::{check_schedule, parse_date};
 mod network;
 mod observability;
 mod pipelines;
+mod schedule;
+pub use schedule::longest_gap as schedule_longest_gap;
 mod secrets;
 pub use observability::{DEFAULT_SLOW_FRACTION, DEFAULT_STALE_AFTER};
 

@@ -125,7 +125,7 @@ impl Cx<'_> {
                 Some(d) => d,
                 None => DEFAULT_STALE_AFTER,
             },
-            None => DEFAULT_STALE_AFTER,
+            None => default_stale_after(raw),
         };
         self.stale_bound(raw, stale_after, a.stale_after.is_some());
         let slow_fraction = match a.slow_fraction {
@@ -156,7 +156,7 @@ impl Cx<'_> {
 
     /// The staleness bound must be longer than every interval a pipeline is meant to leave
     /// between two syncs of a connection: each sync step's `when.last-sync-older-than` and its
-    /// `timeout`. Pipelines with a `schedule` add their schedule interval here (see
+    /// `timeout`, and the longest gap between two runs of its pipeline's `schedule` (see
     /// [`sync_intervals`]).
     fn stale_bound(&mut self, raw: &RawSpec, bound: Duration, explicit: bool) {
         let pointer = if explicit {
@@ -185,12 +185,35 @@ impl Cx<'_> {
     }
 }
 
+/// Without `stale-after`: 26h, or two hours more than the longest gap between two runs of any
+/// pipeline's `schedule` when that is longer (a weekly pipeline is not stale after a day).
+fn default_stale_after(raw: &RawSpec) -> Duration {
+    raw.pipelines
+        .iter()
+        .filter_map(|p| p.schedule.as_deref().and_then(super::schedule_longest_gap))
+        .map(|gap| gap + Duration::from_secs(2 * 3600))
+        .fold(DEFAULT_STALE_AFTER, Duration::max)
+}
+
 /// Every interval a spec allows between two syncs of one connection, with what it comes from
-/// (for the message). Today: a sync step's `when.last-sync-older-than` and its `timeout`. This
-/// is the hook for a pipeline `schedule`: its interval belongs in this list.
+/// (for the message): the longest gap between two runs of a pipeline's `schedule`, and each sync
+/// step's `when.last-sync-older-than` and `timeout`.
 fn sync_intervals(raw: &RawSpec) -> Vec<(String, Duration)> {
     let mut out = Vec::new();
     for (pi, p) in raw.pipelines.iter().enumerate() {
+        if let Some((s, gap)) = p
+            .schedule
+            .as_deref()
+            .and_then(|s| Some((s, super::schedule_longest_gap(s)?)))
+        {
+            out.push((
+                format!(
+                    "the longest gap between two runs of pipeline `{}` (`schedule: {s}`)",
+                    p.name
+                ),
+                gap,
+            ));
+        }
         for (si, s) in p.steps.iter().enumerate() {
             let raw::Step::Action(a) = s else { continue };
             let Some(conn) = &a.sync else { continue };
