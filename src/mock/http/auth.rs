@@ -2,8 +2,8 @@
 //! issued by the token endpoint and not yet expired), and the client-credentials exchange that
 //! issues those tokens. Both APIs' token endpoints share it.
 
-use super::Inner;
-use crate::mock::MockAuth;
+use super::{Inner, Reply};
+use crate::mock::{body, MockAuth};
 use crate::text::base64;
 use hyper::header::AUTHORIZATION;
 use serde_json::Value;
@@ -30,6 +30,19 @@ pub(super) fn authorized(inner: &Inner, headers: &hyper::HeaderMap) -> bool {
             .is_some_and(|b| b == base64(format!("{user}:{password}").as_bytes())),
         MockAuth::Bearer { .. } | MockAuth::ClientCredentials { .. } => false,
     }
+}
+
+/// 401 in the public API's problem shape: a wrong API key, token or client credentials.
+pub(super) fn invalid_api_key() -> Reply {
+    Reply::json(
+        401,
+        &body::problem(
+            401,
+            "invalid-api-key",
+            "The API key in the Authorization header is invalid.",
+            None,
+        ),
+    )
 }
 
 /// Check client credentials and issue a token; `None` if they are wrong.

@@ -2,7 +2,7 @@
 //! (create, get, cancel, list with its filters and ordering) and connections, with paging links
 //! built from the request's host and prefix and errors as problem bodies.
 
-use super::auth::{issue_token, token_fields};
+use super::auth::{invalid_api_key, issue_token, token_fields};
 use super::{Inner, Reply};
 use crate::mock::body;
 use crate::mock::scenario::Operation;
@@ -104,15 +104,7 @@ pub(super) fn public(
                     "token_type": "Bearer",
                     "expires_in": inner.token_ttl.as_secs(),
                 })),
-                None => Reply::json(
-                    401,
-                    &body::problem(
-                        401,
-                        "invalid-api-key",
-                        "The API key in the Authorization header is invalid.",
-                        None,
-                    ),
-                ),
+                None => invalid_api_key(),
             }
         }
         Operation::CreateJob => {

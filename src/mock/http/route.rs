@@ -3,7 +3,7 @@
 //! delay, fail, rate-limit, drop, corrupt or truncate its answer; everything else passes the auth
 //! gate and the body limits (413 unread, 408 on a slow body) before its API's handler answers.
 
-use super::auth::authorized;
+use super::auth::{authorized, invalid_api_key};
 use super::config_api::config;
 use super::public_api::public;
 use super::{closing, Api, Inner, Reply};
@@ -236,15 +236,7 @@ async fn dispatch(
     if !matches!(op, Operation::Token | Operation::ConfigToken) && !authorized(inner, req.headers())
     {
         return match api {
-            Api::Public => Reply::json(
-                401,
-                &body::problem(
-                    401,
-                    "invalid-api-key",
-                    "The API key in the Authorization header is invalid.",
-                    None,
-                ),
-            ),
+            Api::Public => invalid_api_key(),
             Api::Config => Reply::empty(401),
         };
     }
