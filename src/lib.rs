@@ -5,10 +5,15 @@
 //! `spec` (load → validate → [`spec::Model`]) → `render` (pure: Model → artifacts) → `output`
 //! (the only writer). `diag` is the leaf every module reports through; `input` is the one bounded file reader.
 
+// Printing goes through `output::print`/`output::eprint` only (they write to locked handles, so
+// no print macro is needed anywhere in the library).
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+
 pub mod audit;
 pub mod cli;
 pub mod conform;
 pub mod diag;
+pub mod generated;
 pub mod input;
 pub mod metrics;
 pub mod mock;

@@ -19,6 +19,8 @@ mod props;
 mod spec;
 /// statsd_exporter's mapping semantics and a PromQL selector scanner (observability, Airflow).
 mod statsd;
+/// House rules over the source tree (module docs, ARCHITECTURE.md's import rules).
+mod tidy;
 /// The vendored upstream oracles under `schemas/upstream/` match their SOURCE.md.
 mod upstream;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.

@@ -15,6 +15,12 @@ pub use super::raw::{
     OnRunning, PreviousOutcome, Protocol, Provider, RefreshPolicy, SecretPersistence,
     StoreCondition, StoreKind,
 };
+// The secret store's provider settings are used as the spec states them (validation only checks
+// them); other modules name them from here, never from `spec::raw`.
+pub use super::raw::{
+    AwsAuth, AwsProvider, AwsService, AzureAuthType, AzureProvider, GcpAuth, GcpProvider,
+    SecretKeyRef, ServiceAccountRef, VaultAuth, VaultKvVersion, VaultProvider,
+};
 
 /// A validated airguard spec.
 #[derive(Clone, Debug, PartialEq)]

@@ -3,8 +3,7 @@
 
 use super::builder::{named, Builder};
 use super::{port, FlowPort, System};
-use crate::spec::model::{Model, Protocol, UiComponent};
-use crate::spec::raw::{ChartProfile, SecretPersistence};
+use crate::spec::model::{ChartProfile, Model, Protocol, SecretPersistence, UiComponent};
 
 pub(super) fn airbyte(model: &Model, b: &mut Builder) {
     let ab = &model.airbyte;

@@ -4,8 +4,7 @@
 
 use super::builder::{named, Builder};
 use super::{port, FlowPort, System};
-use crate::spec::model::{Model, PortRange, Protocol};
-use crate::spec::raw::{AirflowComponent, Executor};
+use crate::spec::model::{AirflowComponent, Executor, Model, PortRange, Protocol};
 
 pub(super) fn airflow(model: &Model, b: &mut Builder) {
     let af = &model.airflow;

@@ -91,7 +91,7 @@ pub(crate) fn example_model() -> Model {
                 kind: StoreKind::ClusterSecretStore,
                 name: "vault-backend".into(),
                 conditions: vec![],
-                provider: Provider::Gcpsm(crate::spec::raw::GcpProvider {
+                provider: Provider::Gcpsm(crate::spec::model::GcpProvider {
                     project_id: "p".into(),
                     location: None,
                     auth: None,

@@ -35,18 +35,7 @@ fn root() -> PathBuf {
 /// Regenerate (or with `--check`, verify) every generated file.
 fn codegen(check: bool) -> Result<()> {
     let root = root();
-    let code_rs = std::fs::read_to_string(root.join("src/diag/code.rs"))?;
-    let files = [
-        (
-            "schemas/airguard.schema.json",
-            airguard::spec::schema::json_schema_text(),
-        ),
-        (
-            "docs/diagnostics.md",
-            airguard::diag::docs::markdown(&code_rs),
-        ),
-        ("docs/reference.md", airguard::spec::reference::markdown()),
-    ];
+    let files = airguard::generated::files();
     let mut stale = Vec::new();
     for (rel, content) in files {
         let path = root.join(rel);

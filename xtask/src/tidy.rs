@@ -1,67 +1,19 @@
-//! `cargo xtask tidy`: house rules no compiler checks.
+//! `cargo xtask tidy`: the house rules, which live in the test suite (`tests/tidy.rs`).
 //!
-//! Every Rust module starts with a `//!` paragraph; only `src/output.rs` and xtask print to
-//! stdout/stderr directly.
+//! This runs that test (`cargo test --test integration tidy`), so the rules have one home and
+//! each one is itself tested on small made-up files.
 
 use anyhow::{bail, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Check the rules; fail listing every violation.
+/// Run the tidy tests; fail when any rule is broken.
 pub fn run(root: &Path) -> Result<()> {
-    let mut problems = Vec::new();
-    for dir in ["src", "xtask/src"] {
-        for file in rust_files(&root.join(dir)) {
-            let text = std::fs::read_to_string(&file)?;
-            let rel = file
-                .strip_prefix(root)
-                .unwrap_or(&file)
-                .display()
-                .to_string();
-            if !text.trim_start().starts_with("//!") {
-                problems.push(format!("{rel}: does not start with a `//!` module doc"));
-            }
-            let may_print = rel == "src/output.rs" || rel.starts_with("xtask/");
-            if !may_print {
-                for (i, line) in text.lines().enumerate() {
-                    let t = line.trim_start();
-                    if !t.starts_with("//")
-                        && (t.contains("println!(")
-                            || t.contains("eprintln!(")
-                            || t.contains("dbg!("))
-                    {
-                        problems.push(format!(
-                            "{rel}:{}: prints directly; use crate::output",
-                            i + 1
-                        ));
-                    }
-                }
-            }
-        }
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["test", "--quiet", "--test", "integration", "--", "tidy"])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("tidy failed (see the test output above)");
     }
-    if !problems.is_empty() {
-        bail!(
-            "tidy found {} problem(s):\n{}",
-            problems.len(),
-            problems.join("\n")
-        );
-    }
-    eprintln!("tidy: ok");
     Ok(())
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(rust_files(&p));
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }

@@ -2,10 +2,9 @@
 //! Secret or ServiceAccount reference it names (namespaced when the store is cluster-wide).
 
 use super::store_kind_str;
-use crate::spec::model::{Model, Provider, StoreKind};
-use crate::spec::raw::{
-    AwsAuth, AwsService, AzureAuthType, GcpAuth, SecretKeyRef, ServiceAccountRef, VaultAuth,
-    VaultKvVersion,
+use crate::spec::model::{
+    AwsAuth, AwsService, AzureAuthType, GcpAuth, Model, Provider, SecretKeyRef, ServiceAccountRef,
+    StoreKind, VaultAuth, VaultKvVersion,
 };
 use serde::Serialize;
 
