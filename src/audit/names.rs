@@ -7,7 +7,7 @@
 //! IANA service names (port names: at most 15 lowercase alphanumerics and `-`, at least one
 //! letter, no leading, trailing or double `-`). Each check returns what is wrong, for the message.
 
-use crate::spec::validate::check_dns_label;
+use crate::spec::validate::{check_dns_label, check_dns_subdomain, is_label_value};
 
 /// A DNS-1123 label: a namespace name.
 pub fn dns_label(s: &str) -> Result<(), String> {
@@ -16,20 +16,7 @@ pub fn dns_label(s: &str) -> Result<(), String> {
 
 /// A DNS-1123 subdomain: the name of most objects.
 pub fn dns_subdomain(s: &str) -> Result<(), String> {
-    if s.len() > 253 {
-        return Err(format!("is {} characters long (at most 253)", s.len()));
-    }
-    s.split('.')
-        .try_for_each(check_dns_label)
-        .map_err(|e| format!("is not a DNS-1123 subdomain: a part {e}"))
-}
-
-fn name_part(s: &str) -> bool {
-    s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    check_dns_subdomain(s).map_err(|e| format!("is not a DNS-1123 subdomain: {e}"))
 }
 
 /// A qualified name: a label or annotation key.
@@ -45,7 +32,7 @@ pub fn label_key(s: &str) -> Result<(), String> {
             ));
         }
     }
-    if name.is_empty() || !name_part(name) {
+    if name.is_empty() || !is_label_value(name) {
         return Err(
             "is not a valid label key: the name part must be 1-63 letters, digits, `-`, `_` or \
              `.`, starting and ending with a letter or digit"
@@ -57,7 +44,7 @@ pub fn label_key(s: &str) -> Result<(), String> {
 
 /// A label value (may be empty).
 pub fn label_value(s: &str) -> Result<(), String> {
-    if s.is_empty() || name_part(s) {
+    if is_label_value(s) {
         Ok(())
     } else {
         Err(

@@ -110,10 +110,7 @@ impl Cx<'_> {
     }
 
     fn dns_subdomain(&mut self, pointer: &str, name: &str) {
-        let ok = !name.is_empty()
-            && name.len() <= 253
-            && name.split('.').all(|p| check_dns_label(p).is_ok());
-        if !ok {
+        if check_dns_subdomain(name).is_err() {
             self.push(
                 Code::InvalidDnsName,
                 pointer,
@@ -302,13 +299,24 @@ fn suggest_dns_label(s: &str) -> String {
     }
 }
 
-fn check_label_key(k: &str) -> Result<(), String> {
+/// A DNS-1123 subdomain, the name of most objects: at most 253 characters of dot-separated DNS
+/// labels.
+pub fn check_dns_subdomain(s: &str) -> Result<(), String> {
+    if s.len() > 253 {
+        return Err(format!("it is {} characters long (at most 253)", s.len()));
+    }
+    s.split('.')
+        .try_for_each(|part| check_dns_label(part).map_err(|e| format!("part `{part}`: {e}")))
+}
+
+/// A label key (qualified name): an optional DNS-subdomain prefix and `/`, then a name.
+pub fn check_label_key(k: &str) -> Result<(), String> {
     let (prefix, name) = match k.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, k),
     };
     if let Some(p) = prefix {
-        if p.is_empty() || p.len() > 253 || !p.split('.').all(|l| check_dns_label(l).is_ok()) {
+        if check_dns_subdomain(p).is_err() {
             return Err(format!("prefix `{p}` is not a DNS subdomain"));
         }
     }
@@ -318,7 +326,9 @@ fn check_label_key(k: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_label_value(v: &str) -> bool {
+/// A label value (may be empty): at most 63 letters, digits, `-`, `_` or `.`, starting and
+/// ending with a letter or digit. The name part of a label key is the same, but not empty.
+pub fn is_label_value(v: &str) -> bool {
     v.is_empty()
         || (v.len() <= 63
             && v.chars()
