@@ -588,14 +588,7 @@ pub fn parse_date(s: &str) -> Option<Date> {
             .flatten()
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let days = super::schedule::days_in_month(year, month)?;
     (year >= 1 && (1..=days).contains(&day)).then_some(Date {
         year: year as u16,
         month: month as u8,

@@ -27,6 +27,18 @@ pub fn longest_gap(schedule: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// Days in `month` (1–12) of `year` in the proleptic Gregorian calendar; `None` for no month.
+pub fn days_in_month(year: u32, month: u32) -> Option<u32> {
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+    Some(match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    })
+}
+
 /// The values a cron field allows, as a bit set over `lo..=hi`.
 fn expand(field: &str, lo: u32, hi: u32, names: &[&str], first: u32) -> Option<u64> {
     let value = |t: &str| -> Option<u32> {
@@ -99,15 +111,8 @@ fn cron_gap(expr: &str) -> Option<Duration> {
     let mut day = 0u64;
     let mut weekday = 3u32; // 2025-01-01 was a Wednesday
     for year in 2025..=2028u32 {
-        let leap = year % 4 == 0;
         for m in 1..=12u32 {
-            let days = match m {
-                2 if leap => 29,
-                2 => 28,
-                4 | 6 | 9 | 11 => 30,
-                _ => 31,
-            };
-            for d in 1..=days {
+            for d in 1..=days_in_month(year, m).unwrap_or(0) {
                 let by_dom = doms & (1 << d) != 0;
                 let by_dow = dows & (1 << weekday) != 0;
                 let runs = months & (1 << m) != 0
