@@ -48,15 +48,21 @@ impl Files {
         self.files[id.0].source()
     }
 
-    /// 1-based line and column of a byte offset.
+    /// 1-based line and column of a byte offset (clamped to the file). Finds the line with a
+    /// binary search over the line starts, so locating many diagnostics in a large file stays
+    /// linear in their number.
     pub fn line_col(&self, id: FileId, offset: usize) -> LineCol {
         let src = self.source(id);
-        let offset = offset.min(src.len());
-        let before = &src[..floor_char_boundary(src, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        LineCol { line, column }
+        let at = floor_char_boundary(src, offset.min(src.len()));
+        let line = CsFiles::line_index(self, id, at).unwrap_or(0);
+        let start = CsFiles::line_range(self, id, line)
+            .map_or(0, |r| r.start)
+            .min(at);
+        let column = src[start..at].chars().count() + 1;
+        LineCol {
+            line: line + 1,
+            column,
+        }
     }
 
     /// Byte offset of a 1-based line and column (column in characters), clamped to the file.
@@ -117,5 +123,28 @@ impl<'a> CsFiles<'a> for Files {
             .get(id.0)
             .ok_or(FilesError::FileMissing)?
             .line_range((), line_index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_agrees_with_counting_from_the_start() {
+        let mut files = Files::new();
+        let text = "a: 1\nb: \"é—x\"\r\n\nlast line without newline";
+        let id = files.add("t.yaml", text);
+        for offset in 0..=text.len() + 2 {
+            let before = &text[..floor_char_boundary(text, offset.min(text.len()))];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before[start..].chars().count() + 1;
+            assert_eq!(
+                files.line_col(id, offset),
+                LineCol { line, column },
+                "offset {offset}"
+            );
+        }
     }
 }

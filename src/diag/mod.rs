@@ -1,8 +1,8 @@
 //! Diagnostics: the one data type every check in airguard reports through.
 //!
 //! A [`Diagnostic`] has a stable [`Code`], a [`Severity`], a message saying what is wrong, an
-//! optional [`Label`] pointing into a source file held by [`Files`], and a `help` line saying how
-//! to fix it. Spec validation, render self-checks and the policy audit all produce diagnostics;
+//! optional primary [`Label`] pointing into a source file held by [`Files`], secondary labels for
+//! related places ("first defined here"), and a `help` line saying how to fix it. Spec validation, render self-checks and the policy audit all produce diagnostics;
 //! [`render`] turns the same data into human text or JSON. This module depends on nothing else in
 //! the crate, and everything else may depend on it.
 
@@ -37,7 +37,7 @@ use std::ops::Range;
 pub enum Severity {
     /// Information only; never fails a run.
     Note,
-    /// Probably wrong, or weaker than it should be; fails only when asked (`--deny`).
+    /// Probably wrong, or weaker than it should be; fails only when asked (`audit --fail-on`).
     Warning,
     /// Wrong; the run fails.
     Error,
@@ -65,6 +65,9 @@ pub struct Diagnostic {
     pub message: String,
     /// The primary location, when the problem is in a file.
     pub label: Option<Label>,
+    /// Related locations (the first definition of a duplicate, the other end of a conflict),
+    /// shown beside the primary one.
+    pub secondary: Vec<Label>,
     /// JSON pointer into the document (`/airbyte/egress/0/cidr`), when there is one.
     pub path: Option<String>,
     /// How to fix it.
@@ -81,6 +84,7 @@ impl Diagnostic {
             severity: code.default_severity(),
             message: message.into(),
             label: None,
+            secondary: Vec::new(),
             path: None,
             help: None,
             notes: Vec::new(),
@@ -95,6 +99,21 @@ impl Diagnostic {
         message: impl Into<String>,
     ) -> Self {
         self.label = Some(Label {
+            file,
+            range,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Add a secondary label: a related place, such as where a duplicate was first defined.
+    pub fn with_secondary(
+        mut self,
+        file: FileId,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        self.secondary.push(Label {
             file,
             range,
             message: message.into(),

@@ -1,6 +1,9 @@
 //! Renderers for diagnostics: human text (codespan) and JSON, both from the same data.
 //!
-//! Renderers write into a `String` or any `io::Write`; they never decide where output goes.
+//! [`JsonDiagnostic`] is the one JSON shape of a diagnostic: the diagnostics document of
+//! `validate`/`render`/`conform` and the audit's JSON report both serialize it (the audit adds
+//! the reason of a suppressed finding). Renderers write into a `String`; they never decide where
+//! output goes.
 
 use super::{Diagnostic, Files, Severity};
 use codespan_reporting::diagnostic as cs;
@@ -41,10 +44,17 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<super::FileId> {
     let mut out = cs::Diagnostic::new(sev)
         .with_code(d.code.as_str())
         .with_message(&d.message);
-    if let Some(l) = &d.label {
-        out = out.with_labels(vec![
-            cs::Label::primary(l.file, l.range.clone()).with_message(&l.message)
-        ]);
+    let primary = d
+        .label
+        .iter()
+        .map(|l| cs::Label::primary(l.file, l.range.clone()).with_message(&l.message));
+    let secondary = d
+        .secondary
+        .iter()
+        .map(|l| cs::Label::secondary(l.file, l.range.clone()).with_message(&l.message));
+    let labels: Vec<_> = primary.chain(secondary).collect();
+    if !labels.is_empty() {
+        out = out.with_labels(labels);
     }
     let mut notes = Vec::new();
     if let Some(p) = &d.path {
@@ -63,7 +73,7 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<super::FileId> {
 struct JsonDoc<'a> {
     schema_version: u32,
     summary: JsonSummary,
-    diagnostics: Vec<JsonDiag<'a>>,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
 #[derive(Serialize)]
@@ -73,8 +83,10 @@ struct JsonSummary {
     notes: usize,
 }
 
-#[derive(Serialize)]
-struct JsonDiag<'a> {
+/// One diagnostic as JSON: position as file, 1-based line and column; optional fields absent
+/// when empty.
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic<'a> {
     code: &'static str,
     severity: Severity,
     message: &'a str,
@@ -90,6 +102,61 @@ struct JsonDiag<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     notes: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonLabel<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+/// A secondary label as JSON.
+#[derive(Debug, Serialize)]
+struct JsonLabel<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    /// The JSON shape of `d`, located through `files`.
+    pub fn new(files: &'a Files, d: &'a Diagnostic) -> Self {
+        let pos = d
+            .label
+            .as_ref()
+            .map(|l| (files.name(l.file), files.line_col(l.file, l.range.start)));
+        JsonDiagnostic {
+            code: d.code.as_str(),
+            severity: d.severity,
+            message: &d.message,
+            file: pos.map(|p| p.0),
+            line: pos.map(|p| p.1.line),
+            column: pos.map(|p| p.1.column),
+            path: d.path.as_deref(),
+            help: d.help.as_deref(),
+            notes: &d.notes,
+            related: d
+                .secondary
+                .iter()
+                .map(|l| {
+                    let at = files.line_col(l.file, l.range.start);
+                    JsonLabel {
+                        file: files.name(l.file),
+                        line: at.line,
+                        column: at.column,
+                        message: &l.message,
+                    }
+                })
+                .collect(),
+            reason: None,
+        }
+    }
+
+    /// Why the finding is suppressed (the audit's suppression annotation).
+    pub fn with_reason(mut self, reason: &'a str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
 }
 
 /// Render diagnostics as a versioned JSON document (pretty-printed, trailing newline).
@@ -102,26 +169,7 @@ pub fn json(files: &Files, diags: &[Diagnostic]) -> String {
             warnings: count(Severity::Warning),
             notes: count(Severity::Note),
         },
-        diagnostics: diags
-            .iter()
-            .map(|d| {
-                let pos = d
-                    .label
-                    .as_ref()
-                    .map(|l| (files.name(l.file), files.line_col(l.file, l.range.start)));
-                JsonDiag {
-                    code: d.code.as_str(),
-                    severity: d.severity,
-                    message: &d.message,
-                    file: pos.map(|p| p.0),
-                    line: pos.map(|p| p.1.line),
-                    column: pos.map(|p| p.1.column),
-                    path: d.path.as_deref(),
-                    help: d.help.as_deref(),
-                    notes: &d.notes,
-                }
-            })
-            .collect(),
+        diagnostics: diags.iter().map(|d| JsonDiagnostic::new(files, d)).collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("diagnostics serialize");
     s.push('\n');

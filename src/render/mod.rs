@@ -48,6 +48,19 @@ pub enum RenderError {
     },
 }
 
+impl From<RenderError> for crate::diag::Diagnostic {
+    /// A render error is reported under `render-self-check`, with its causes as notes.
+    fn from(e: RenderError) -> Self {
+        let mut d = Self::new(crate::diag::Code::RenderSelfCheck, e.to_string());
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            d = d.with_note(format!("caused by: {c}"));
+            cause = c.source();
+        }
+        d
+    }
+}
+
 /// The header every generated file starts with. It names neither the spec's path nor a time, so
 /// the same spec gives the same bytes wherever it lives and whatever its file is called (a file
 /// name could also hold a line break that would end the comment).

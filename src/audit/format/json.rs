@@ -1,20 +1,23 @@
 //! The JSON report: versioned (`schema_version`), with summary, findings, suppressed findings and
-//! the connectivity map. Field order is fixed; arrays are sorted.
+//! the connectivity map. Field order is fixed; arrays are sorted. Findings use the one JSON shape
+//! of a diagnostic (`diag::render::JsonDiagnostic`); a suppressed one adds its `reason`.
 
-use super::{position, Report};
-use crate::diag::{Diagnostic, Severity};
+use super::Report;
+use crate::diag::render::JsonDiagnostic;
+use crate::diag::Severity;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Version of the audit JSON document. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2: findings take the shape of every JSON diagnostic (adds `column`, `related`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Doc<'a> {
     schema_version: u32,
     summary: Summary<'a>,
-    findings: Vec<Finding<'a>>,
-    suppressed: Vec<Finding<'a>>,
+    findings: Vec<JsonDiagnostic<'a>>,
+    suppressed: Vec<JsonDiagnostic<'a>>,
     connections: Vec<Conn<'a>>,
 }
 
@@ -34,44 +37,10 @@ struct Summary<'a> {
 }
 
 #[derive(Serialize)]
-struct Finding<'a> {
-    code: &'static str,
-    severity: Severity,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    help: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    notes: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-}
-
-#[derive(Serialize)]
 struct Conn<'a> {
     src: &'a str,
     dst: &'a str,
     conns: String,
-}
-
-fn finding<'a>(r: &'a Report<'a>, d: &'a Diagnostic, reason: Option<&'a str>) -> Finding<'a> {
-    let pos = position(r.files, d);
-    Finding {
-        code: d.code.as_str(),
-        severity: d.severity,
-        message: &d.message,
-        file: pos.map(|p| p.0),
-        line: pos.map(|p| p.1),
-        path: d.path.as_deref(),
-        help: d.help.as_deref(),
-        notes: &d.notes,
-        reason,
-    }
 }
 
 /// Render the report as pretty JSON with a trailing newline.
@@ -102,13 +71,13 @@ pub fn render(r: &Report<'_>) -> String {
             .findings
             .active
             .iter()
-            .map(|d| finding(r, d, None))
+            .map(|d| JsonDiagnostic::new(r.files, d))
             .collect(),
         suppressed: r
             .findings
             .suppressed
             .iter()
-            .map(|s| finding(r, &s.finding, Some(&s.reason)))
+            .map(|s| JsonDiagnostic::new(r.files, &s.finding).with_reason(&s.reason))
             .collect(),
         connections: r
             .rows

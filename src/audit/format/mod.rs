@@ -75,23 +75,11 @@ pub fn describe(code: Code) -> &'static str {
     }
 }
 
-/// 1-based line and column of a diagnostic's label, with the file name. Uses the files' line
-/// index (a binary search), so reports with many findings in a large file stay linear.
+/// 1-based line and column of a diagnostic's label, with the file name.
 pub fn position<'f>(files: &'f Files, d: &Diagnostic) -> Option<(&'f str, usize, usize)> {
-    use codespan_reporting::files::Files as _;
     d.label.as_ref().map(|l| {
-        let src = files.source(l.file);
-        let mut at = l.range.start.min(src.len());
-        while !src.is_char_boundary(at) {
-            at -= 1;
-        }
-        let line = files.line_index(l.file, at).unwrap_or(0);
-        let start = files
-            .line_range(l.file, line)
-            .map_or(0, |r| r.start)
-            .min(at);
-        let column = src[start..at].chars().count() + 1;
-        (files.name(l.file), line + 1, column)
+        let at = files.line_col(l.file, l.range.start);
+        (files.name(l.file), at.line, at.column)
     })
 }
 
@@ -101,7 +89,8 @@ pub fn position<'f>(files: &'f Files, d: &Diagnostic) -> Option<(&'f str, usize,
 pub fn terminal_safe(files: &Files, diags: &[Diagnostic]) -> (Files, Vec<Diagnostic>) {
     let used = diags
         .iter()
-        .filter_map(|d| d.label.as_ref().map(|l| l.file.0 + 1))
+        .flat_map(|d| d.label.iter().chain(&d.secondary))
+        .map(|l| l.file.0 + 1)
         .max()
         .unwrap_or(0);
     let mut safe = Files::new();
@@ -116,29 +105,11 @@ pub fn terminal_safe(files: &Files, diags: &[Diagnostic]) -> (Files, Vec<Diagnos
             d.message = visible(&d.message).into_owned();
             d.help = d.help.map(|h| visible(&h).into_owned());
             d.notes = d.notes.iter().map(|n| visible(n).into_owned()).collect();
-            if let Some(l) = &mut d.label {
+            for l in d.label.iter_mut().chain(&mut d.secondary) {
                 l.message = visible(&l.message).into_owned();
             }
             d
         })
         .collect();
     (safe, diags)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn position_agrees_with_the_files_line_and_column() {
-        let mut files = Files::new();
-        let text = "a: 1\nb: \"é—x\"\r\n\nlast line without newline";
-        let id = files.add("t.yaml", text);
-        for at in 0..=text.len() + 2 {
-            let d = Diagnostic::new(Code::InvalidManifest, "x").with_label(id, at..at, "");
-            let (_, line, column) = position(&files, &d).unwrap();
-            let lc = files.line_col(id, at);
-            assert_eq!((line, column), (lc.line, lc.column), "offset {at}");
-        }
-    }
 }

@@ -89,6 +89,25 @@ impl Cx<'_> {
         self.diags.push(d);
     }
 
+    /// Like [`Cx::push`], but the label covers the key at `pointer` (a missing or misplaced entry
+    /// points at the mapping or key that should hold it, not at its whole value).
+    fn push_key(&mut self, code: Code, pointer: &str, message: String, label: &str, help: String) {
+        let d = Diagnostic::new(code, message)
+            .with_label(self.doc.file, self.doc.locate_key(pointer), label)
+            .with_path(pointer)
+            .with_help(help);
+        self.diags.push(d);
+    }
+
+    /// Point the diagnostic just pushed also at `pointer` (a secondary label: "first used here").
+    fn also(&mut self, pointer: &str, label: &str) {
+        let range = self.doc.locate(pointer);
+        let file = self.doc.file;
+        if let Some(last) = self.diags.pop() {
+            self.diags.push(last.with_secondary(file, range, label));
+        }
+    }
+
     // ---- names and labels -------------------------------------------------------------------
 
     fn dns_label(&mut self, pointer: &str, name: &str) {
@@ -161,7 +180,7 @@ impl Cx<'_> {
             if let Some(first) = seen.get(n) {
                 self.push(
                     Code::DuplicateName,
-                    pointer,
+                    &format!("{pointer}/{i}/name"),
                     format!("{what} name `{n}` is used twice in `{}`", dotted(pointer)),
                     "second use",
                     format!(
@@ -169,11 +188,7 @@ impl Cx<'_> {
                         dotted(&format!("{pointer}/{first}"))
                     ),
                 );
-                let p = format!("{pointer}/{i}/name");
-                if let Some(last) = self.diags.last_mut() {
-                    last.label.as_mut().expect("label set").range = self.doc.locate(&p);
-                    last.path = Some(p);
-                }
+                self.also(&format!("{pointer}/{first}/name"), "first used here");
             } else {
                 seen.insert(n, i);
             }

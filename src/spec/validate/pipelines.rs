@@ -32,11 +32,6 @@ impl Cx<'_> {
                     "copy the connection id from the Airbyte UI URL (`.../connections/<uuid>`)"
                         .into(),
                 );
-                let p = format!("/connections/{i}/id");
-                if let Some(last) = self.diags.last_mut() {
-                    last.label.as_mut().expect("label set").range = self.doc.locate(&p);
-                    last.path = Some(p);
-                }
             } else if let Some(first) = ids.get(&id) {
                 self.push(
                     Code::DuplicateName,
@@ -45,11 +40,7 @@ impl Cx<'_> {
                     "second use",
                     format!("each Airbyte connection is declared once; the first is `connections[{first}]`"),
                 );
-                let p = format!("/connections/{i}/id");
-                if let Some(last) = self.diags.last_mut() {
-                    last.label.as_mut().expect("label set").range = self.doc.locate(&p);
-                    last.path = Some(p);
-                }
+                self.also(&format!("/connections/{first}/id"), "first declared here");
             } else {
                 ids.insert(id.clone(), i);
             }
@@ -308,11 +299,6 @@ impl Cx<'_> {
                     "remove one of the `after:` references so the steps can run in some order"
                         .into(),
                 );
-                let p = format!("{base}/steps/{si}/after");
-                if let Some(last) = self.diags.last_mut() {
-                    last.label.as_mut().expect("label set").range = self.doc.locate(&p);
-                    last.path = Some(p);
-                }
                 return Some(first);
             }
         }

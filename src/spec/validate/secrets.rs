@@ -141,11 +141,6 @@ impl Cx<'_> {
                 "External Secrets Operator rejects this combination",
                 "use `creation-policy: owner` with `deletion-policy: delete`, or `deletion-policy: retain`".into(),
             );
-            let p = "/secrets/deletion-policy";
-            if let Some(last) = self.diags.last_mut() {
-                last.label.as_mut().expect("label set").range = self.doc.locate(p);
-                last.path = Some(p.into());
-            }
         }
 
         let creds = s.airbyte.as_ref();
@@ -165,22 +160,18 @@ impl Cx<'_> {
         };
         for (key, present) in needed {
             if !present {
-                self.push(
-                    Code::MissingKey,
-                    "/secrets/airbyte",
-                    format!("`airbyte.api.auth` needs `secrets.airbyte.{key}`"),
-                    "credential reference missing",
-                    format!("add `{key}: path/to/secret#property` under `secrets.airbyte`"),
-                );
                 let p = if creds.is_some() {
                     "/secrets/airbyte"
                 } else {
                     "/airbyte/api/auth"
                 };
-                if let Some(last) = self.diags.last_mut() {
-                    last.label.as_mut().expect("label set").range = self.doc.locate_key(p);
-                    last.path = Some(p.into());
-                }
+                self.push_key(
+                    Code::MissingKey,
+                    p,
+                    format!("`airbyte.api.auth` needs `secrets.airbyte.{key}`"),
+                    "credential reference missing",
+                    format!("add `{key}: path/to/secret#property` under `secrets.airbyte`"),
+                );
             }
         }
         let postgres_password = s
@@ -352,17 +343,13 @@ impl Cx<'_> {
         if cluster {
             for (pointer, ns) in refs {
                 if ns.is_none() {
-                    self.push(
+                    self.push_key(
                         Code::IncompleteProvider,
                         &pointer,
                         format!("`{}` needs a `namespace` in a ClusterSecretStore", dotted(&pointer)),
                         "namespace missing",
                         "set `namespace:` on the reference; otherwise ESO uses each consumer's namespace".into(),
                     );
-                    if let Some(last) = self.diags.last_mut() {
-                        last.label.as_mut().expect("label set").range =
-                            self.doc.locate_key(&pointer);
-                    }
                 }
             }
         }
