@@ -217,6 +217,60 @@ fn fail_on_sets_the_exit_code() {
     assert_eq!(audit_cli(&[f, "--fail-on", "warning"]).0, 1);
 }
 
+/// `--format json` covers input errors too: a bad manifest gives the JSON diagnostics document
+/// on stdout (nothing on stderr), still exit 2; a bad `--spec` too.
+#[test]
+fn bad_input_with_format_json_prints_json_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        "kind: Pod\nmetadata: {name: b}\nspec: {containers: 7}\n",
+    )
+    .unwrap();
+    let out = util::airguard()
+        .args(["audit", "--format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["schema_version"],
+        airguard::diag::render::JSON_SCHEMA_VERSION
+    );
+    assert_eq!(doc["summary"]["errors"], 1);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "invalid-manifest");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(d["file"].as_str().unwrap().ends_with("bad.yaml"));
+
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, "version: 1\nnot-a-key: true\n").unwrap();
+    let out = util::airguard()
+        .args(["audit", "--format", "json", "--spec"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"unknown-key"), "{codes:?}");
+}
+
 #[test]
 fn bad_input_exits_2_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,10 @@
 //! crate; `render` and `topology` touch no filesystem, network, environment or clock; nothing in
 //! `src/` outside `spec` imports `spec::raw`; only `output.rs` writes files (`input.rs` opens
 //! files to read them); `anyhow` only in `src/cli` and `src/main.rs`; the std stdout/stderr
-//! handles only in `output.rs` and `src/cli`. Print macros are denied by clippy (`src/lib.rs`).
+//! handles only in `output.rs` and `src/cli`; the CLI calls library use cases instead of wiring
+//! phases (no `spec::validate`, `spec::load_file`, `topology` or `conform::client` in `src/cli`);
+//! one `tokio::runtime::Builder`, in `src/cli/mod.rs`. Print macros are denied by clippy
+//! (`src/lib.rs`).
 //!
 //! Paths are found by reading `a::b::{c, d::e}` in the code (comments and string literals
 //! removed) and expanding the braces, so `use std::{fs, io}` counts as `std::fs`.
@@ -102,6 +105,26 @@ fn check_file(rel: &str, text: &str) -> Vec<Problem> {
                 line,
                 format!(
                     "library errors are `thiserror` enums; `anyhow` only in `src/cli` (`{path}`)"
+                ),
+            );
+        }
+
+        if rel.starts_with("src/") && has(&["runtime", "Builder"]) && rel != "src/cli/mod.rs" {
+            problem(
+                line,
+                format!("one async runtime, built by `cli::runtime` (`{path}`)"),
+            );
+        }
+
+        let orchestration = has(&["spec", "validate"])
+            || has(&["spec", "load_file"])
+            || segs.contains(&"topology")
+            || has(&["conform", "client"]);
+        if rel.starts_with("src/cli/") && orchestration {
+            problem(
+                line,
+                format!(
+                    "the CLI calls one library use case (`spec::load`, `audit::Input`, `conform::target::run`), it does not wire phases (`{path}`)"
                 ),
             );
         }
@@ -608,6 +631,32 @@ mod checker {
         );
         assert_clean("src/output.rs", "let mut o = std::io::stdout().lock();\n");
         assert_clean("src/cli/conform.rs", "let w = std::io::stderr;\n");
+    }
+
+    #[test]
+    fn tidy_one_runtime_builder_in_the_cli() {
+        let body = "let rt = tokio::runtime::Builder::new_multi_thread().build()?;\n";
+        assert_one("src/cli/demo.rs", body, 3, "cli::runtime");
+        assert_one("src/conform/x.rs", body, 3, "cli::runtime");
+        assert_clean("src/cli/mod.rs", body);
+        assert_clean("tests/x.rs", &format!("//! T.\n{body}"));
+    }
+
+    #[test]
+    fn tidy_the_cli_does_not_wire_phases() {
+        for body in [
+            "let m = crate::spec::validate::validate(&raw, &doc, &mut d);\n",
+            "let l = crate::spec::load_file(&mut files, p);\n",
+            "let t = crate::topology::Topology::from_model(&m);\n",
+            "use crate::conform::client::Client;\n",
+        ] {
+            assert_one("src/cli/audit.rs", body, 3, "one library use case");
+            assert_clean("src/audit/mod.rs", body);
+        }
+        assert_clean(
+            "src/cli/audit.rs",
+            "let (s, d) = crate::spec::load(&mut f, p);\n",
+        );
     }
 
     #[test]

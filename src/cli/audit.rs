@@ -1,12 +1,13 @@
 //! `airguard audit`: read manifests, compute NetworkPolicy connectivity, report findings.
 //!
 //! Exit codes: 0 when no finding is at or above `--fail-on`, 1 when one is, 2 on bad input
-//! (unreadable files, YAML errors, objects or policies the API server would reject). With
+//! (unreadable files, YAML errors, objects or policies the API server would reject), reported
+//! as JSON diagnostics on stdout with `--format json` and as text on stderr otherwise. With
 //! `--explain`, prints why one flow is allowed or denied and exits 0 when it is allowed, 1 when not.
 
-use super::{Color, Status};
+use super::{Color, DiagFormat, Reporter, Status};
 use crate::audit::{self, format};
-use crate::diag::{self, Files, Severity};
+use crate::diag::Severity;
 use camino::Utf8PathBuf;
 use clap::ValueEnum;
 
@@ -76,55 +77,31 @@ pub struct Args {
 
 /// Run the audit.
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
-    let mut files = Files::new();
-    let (mut inv, mut diags) = audit::load(&mut files, &args.paths);
-    let mut intent = None;
-    if let Some(path) = &args.spec {
-        let loaded = crate::spec::load_file(&mut files, path);
-        diags.extend(loaded.diagnostics);
-        if let (Some(raw), Some(doc)) = (loaded.raw, loaded.document) {
-            let mut spec_diags = Vec::new();
-            let model = crate::spec::validate::validate(&raw, &doc, &mut spec_diags);
-            let bad = diag::has_errors(&spec_diags);
-            diags.extend(spec_diags);
-            if let (Some(model), false) = (model, bad) {
-                let topo = crate::topology::Topology::from_model(&model);
-                let loc = audit::inventory::Loc {
-                    file: doc.file,
-                    offset: 0,
-                };
-                audit::intent::add_endpoints(&mut inv, &topo, loc);
-                intent = Some((topo, doc));
+    let input = audit::Input::read(&args.paths, args.spec.as_deref());
+    let audit = match input.analyze() {
+        Ok(audit) => audit,
+        Err(diags) => {
+            // Input errors follow `--format`: JSON diagnostics for `json`, text otherwise (with
+            // the inputs' control characters made visible).
+            if args.format == AuditFormat::Json {
+                Reporter::new(DiagFormat::Json, color).report(&input.files, &diags);
+            } else {
+                let (files, diags) = format::terminal_safe(&input.files, &diags);
+                Reporter::new(DiagFormat::Human, color).report(&files, &diags);
             }
+            return Ok(Status::InputError);
         }
-    }
-    let inv = inv;
-    let (analysis, more) = audit::analyze(&inv);
-    diags.extend(more);
-    if diag::has_errors(&diags) {
-        diag::sort(&mut diags);
-        let (files, diags) = format::terminal_safe(&files, &diags);
-        let mut s = diag::render::human(&files, &diags, color.enabled());
-        s.push_str(&format!("{}\n", diag::render::summary(&diags)));
-        crate::output::eprint(&s);
-        return Ok(Status::InputError);
-    }
+    };
     if let Some(q) = &args.explain {
-        let (allowed, text) = audit::explain::explain(&analysis, &files, q)?;
+        let (allowed, text) = audit.explain(q)?;
         crate::output::print(&crate::text::visible(&text));
         return Ok(if allowed { Status::Ok } else { Status::Failed });
     }
-    let mut findings = audit::findings::findings(&analysis);
-    if let Some((topo, doc)) = &intent {
-        findings
-            .active
-            .extend(audit::intent::check(&analysis, topo, doc.file, Some(doc)));
-        diag::sort(&mut findings.active);
-    }
-    let rows = analysis.class_rows();
+    let findings = audit.findings();
+    let rows = audit.analysis.class_rows();
     let report = format::Report {
-        analysis: &analysis,
-        files: &files,
+        analysis: &audit.analysis,
+        files: &input.files,
         findings: &findings,
         rows: &rows,
         fail_on: args.fail_on.severity(),

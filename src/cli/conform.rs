@@ -1,20 +1,18 @@
 //! `airguard conform`: run the spec's pipelines against an Airbyte API and write the reports.
 //!
-//! Resolves arguments into a client configuration (base URL, flavour, credentials from the
-//! environment), runs [`crate::conform::runner`], prints the human summary on stdout, and writes
-//! each `--report FORMAT:PATH` atomically (a temporary file renamed into place). Exit 0 when
+//! Turns arguments into a [`crate::conform::Target`] and runner settings, calls
+//! [`crate::conform::target::run`], prints the human summary on stdout, and writes each
+//! `--report FORMAT:PATH` atomically (a temporary file renamed into place). Exit 0 when
 //! every case passed or was skipped, 1 when any failed, 2 for usage or input errors.
 
-use super::{Color, DiagFormat, Status};
-use crate::conform::client::{resolve_token_url, Client, ClientConfig, Credentials};
+use super::{Color, DiagFormat, Reporter, Status};
 use crate::conform::report::{self, Format, Report};
 use crate::conform::runner::{self, RunnerConfig};
-use crate::diag::{self, Files};
-use crate::spec::model::AuthKind;
+use crate::conform::Target;
+use crate::diag::Files;
 use anyhow::Context;
 use camino::Utf8PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 
 /// Arguments of `airguard conform`.
 #[derive(Debug, clap::Args)]
@@ -93,9 +91,9 @@ pub fn parse_report_target(s: &str) -> Result<ReportTarget, String> {
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     init_logging(args.log_format, color.enabled());
     let mut files = Files::new();
-    let (model, diags) = crate::spec::from_file(&mut files, &args.spec);
-    super::validate::report(&files, &diags, args.format, color);
-    let Some(model) = model.filter(|_| !diag::has_errors(&diags)) else {
+    let (spec, diags) = crate::spec::load(&mut files, &args.spec);
+    Reporter::new(args.format, color).report(&files, &diags);
+    let Some(model) = spec.map(|s| s.model) else {
         return Ok(Status::InputError);
     };
     let pipelines = runner::select(&model.pipelines, &args.pipelines)?;
@@ -104,104 +102,18 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         first_poll: args.first_poll,
         ..RunnerConfig::default()
     };
-    let api = &model.airbyte.api;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let report = rt.block_on(async {
-        if args.mock {
-            conform_mock(&model, &pipelines, &cfg, Some(args.request_timeout)).await
-        } else {
-            let api_url = args.api_url.as_deref().expect("clap requires a target");
-            let base_url = base_url(api_url, &api.base_path);
-            let token_url = resolve_token_url(&base_url, &api.token_url);
-            let credentials =
-                Credentials::from_env(api.auth, &token_url, |v| std::env::var(v).ok())?;
-            let mut client = ClientConfig::new(&base_url, api.flavour, credentials);
-            client.request_timeout = Some(args.request_timeout);
-            conform(&model.connections, &pipelines, client, &cfg).await
-        }
-    })?;
+    // clap makes `--mock` and `--api-url` exclusive and one of them required.
+    let target = args
+        .api_url
+        .map_or(Target::Mock, |api_url| Target::Live { api_url });
+    let report = super::runtime()?.block_on(crate::conform::target::run(
+        &model,
+        &pipelines,
+        &target,
+        &cfg,
+        Some(args.request_timeout),
+    ))?;
     finish(&report, &args.reports)
-}
-
-/// Run `pipelines` of `model` against the built-in mock, started in process on a free loopback
-/// port, seeded with the model's connections and accepting the mock's default credentials for
-/// the model's auth kind. `airguard demo` can call this too.
-pub async fn conform_mock(
-    model: &crate::spec::Model,
-    pipelines: &[crate::spec::model::Pipeline],
-    cfg: &RunnerConfig,
-    request_timeout: Option<std::time::Duration>,
-) -> anyhow::Result<Report> {
-    let api = &model.airbyte.api;
-    let (mock_auth, credentials) = mock_credentials(api.auth);
-    let config = crate::mock::MockConfig {
-        auth: mock_auth,
-        ..crate::mock::MockConfig::for_model(model)
-    };
-    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = crate::mock::start(listen, config)
-        .await
-        .context("cannot start the built-in mock")?;
-    let base_url = format!("{}{}", server.base_url(), api.base_path);
-    crate::output::eprint(&format!(
-        "conform: running against the built-in mock at {base_url}\n"
-    ));
-    let credentials = credentials.with_token_url(&resolve_token_url(&base_url, &api.token_url));
-    let mut client = ClientConfig::new(&base_url, api.flavour, credentials);
-    client.request_timeout = request_timeout;
-    let report = conform(&model.connections, pipelines, client, cfg).await;
-    server.shutdown().await;
-    report
-}
-
-/// What the in-process mock accepts for the spec's auth kind, and the matching client
-/// credentials: the mock's own defaults, so `--mock` needs no environment.
-fn mock_credentials(kind: AuthKind) -> (crate::mock::MockAuth, Credentials) {
-    use crate::mock::{MockAuth, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET};
-    match kind {
-        AuthKind::None => (MockAuth::None, Credentials::None),
-        AuthKind::Basic => (
-            MockAuth::Basic {
-                user: ID.into(),
-                password: SECRET.into(),
-            },
-            Credentials::Basic {
-                user: ID.to_string().into(),
-                password: SECRET.to_string().into(),
-            },
-        ),
-        AuthKind::Bearer => (
-            MockAuth::Bearer {
-                token: SECRET.into(),
-            },
-            Credentials::Bearer(SECRET.to_string().into()),
-        ),
-        AuthKind::ClientCredentials => (
-            MockAuth::default_client_credentials(),
-            Credentials::ClientCredentials {
-                client_id: ID.to_string().into(),
-                client_secret: SECRET.to_string().into(),
-                token_url: String::new(),
-                body: Default::default(),
-            },
-        ),
-    }
-}
-
-/// Run `pipelines` (whose steps name `connections`) with a client built from `client`.
-pub async fn conform(
-    connections: &[crate::spec::model::Connection],
-    pipelines: &[crate::spec::model::Pipeline],
-    client: ClientConfig,
-    cfg: &RunnerConfig,
-) -> anyhow::Result<Report> {
-    let client = Arc::new(Client::new(client)?);
-    let shown = client.sanitize(&crate::conform::client::display_url(client.base_url()));
-    tracing::info!(base_url = %shown, pipelines = pipelines.len(), "conform starting");
-    Ok(runner::run(client, connections, pipelines, cfg).await)
 }
 
 /// Print the human summary, write the reports, and turn the verdict into a status.
@@ -225,17 +137,6 @@ pub fn finish(report: &Report, targets: &[ReportTarget]) -> anyhow::Result<Statu
     } else {
         Status::Failed
     })
-}
-
-/// `url` + `base_path`, unless `url` already carries a path.
-pub fn base_url(url: &str, base_path: &str) -> String {
-    let url = url.trim_end_matches('/');
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    if url[after_scheme..].contains('/') {
-        url.to_string()
-    } else {
-        format!("{url}{base_path}")
-    }
 }
 
 /// Logs to stderr; `ansi` (the resolved `--color`) decides colour codes in text logs.
@@ -277,21 +178,5 @@ mod tests {
             .contains("unknown report format"));
         assert!(parse_report_target("json").is_err());
         assert!(parse_report_target("json:").is_err());
-    }
-
-    #[test]
-    fn base_urls() {
-        assert_eq!(
-            base_url("http://h:8000", "/api/public/v1"),
-            "http://h:8000/api/public/v1"
-        );
-        assert_eq!(
-            base_url("http://h:8000/", "/api/public/v1"),
-            "http://h:8000/api/public/v1"
-        );
-        assert_eq!(
-            base_url("https://api.airbyte.com/v1", "/api/public/v1"),
-            "https://api.airbyte.com/v1"
-        );
     }
 }

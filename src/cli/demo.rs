@@ -42,11 +42,13 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         progress_every: None,
         ..Default::default()
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let report = rt.block_on(super::conform::conform_mock(&model, &pipelines, &cfg, None))?;
+    let report = super::runtime()?.block_on(crate::conform::target::run(
+        &model,
+        &pipelines,
+        &crate::conform::Target::Mock,
+        &cfg,
+        None,
+    ))?;
     let mut s = crate::conform::report::human(&report);
     s.push_str(&format!(
         "\nNext: `airguard init` to get the spec, edit it, `airguard render --spec airguard.yaml --out {}`,\n\

@@ -5,7 +5,7 @@
 //! prints the base URLs and credentials, and serves. A user-supplied secret is never
 //! echoed; only the built-in default one is shown, since it guards nothing.
 
-use super::{Color, DiagFormat, Status};
+use super::{Color, DiagFormat, Reporter, Status};
 use crate::mock::{self, MockAuth, MockConfig, Scenario};
 use anyhow::Context;
 use camino::Utf8PathBuf;
@@ -121,7 +121,7 @@ fn serve(args: ServeArgs, color: Color) -> anyhow::Result<Status> {
             match Scenario::load_file(&mut files, p) {
                 Ok(s) => s,
                 Err(diags) => {
-                    super::validate::report(&files, &diags, DiagFormat::Human, color);
+                    Reporter::new(DiagFormat::Human, color).report(&files, &diags);
                     return Ok(Status::InputError);
                 }
             }
@@ -131,13 +131,13 @@ fn serve(args: ServeArgs, color: Color) -> anyhow::Result<Status> {
     let limits = args.limits();
     if let Some(spec) = &args.spec {
         let mut files = crate::diag::Files::new();
-        let (model, diags) = crate::spec::from_file(&mut files, spec);
-        let Some(model) = model else {
-            super::validate::report(&files, &diags, DiagFormat::Human, color);
+        let (spec, diags) = crate::spec::load(&mut files, spec);
+        let Some(spec) = spec else {
+            Reporter::new(DiagFormat::Human, color).report(&files, &diags);
             return Ok(Status::InputError);
         };
         scenario.seed(
-            model
+            spec.model
                 .connections
                 .iter()
                 .map(|c| (c.id.as_str(), c.name.as_str())),
@@ -159,11 +159,7 @@ fn serve(args: ServeArgs, color: Color) -> anyhow::Result<Status> {
             client_secret: secret,
         },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    super::runtime()?.block_on(async move {
         let banner_auth = auth.clone();
         let server = mock::start_with_limits(
             args.listen,

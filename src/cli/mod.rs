@@ -1,8 +1,10 @@
 //! Command-line interface: clap types, one file per subcommand, and exit codes.
 //!
 //! `main` parses [`Cli`] and calls [`run`]. Each subcommand module turns its raw arguments into
-//! settings, calls the library, and prints through `diag::render` or `output`. Exit codes are
-//! fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
+//! one call of a library use case (`spec::load`, `render::render`, `audit::Input`,
+//! `conform::target::run`, `mock::start`) and prints the result. What the commands share lives
+//! here, once: the [`Reporter`] that prints diagnostics and the async [`runtime`]. Exit codes
+//! are fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
 
 pub mod audit;
 pub mod conform;
@@ -13,6 +15,8 @@ pub mod render;
 pub mod schema;
 pub mod validate;
 
+use crate::diag::{self, Diagnostic, Files};
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
@@ -93,6 +97,63 @@ pub enum Status {
     Failed,
     /// Bad input (exit 2) already reported as diagnostics.
     InputError,
+}
+
+/// How diagnostics are printed; every command prints its diagnostics through one.
+#[derive(Clone, Copy, Debug)]
+pub struct Reporter {
+    format: DiagFormat,
+    color: Color,
+    json_on_stderr: bool,
+}
+
+impl Reporter {
+    /// Human text on stderr, or the JSON document on stdout.
+    pub fn new(format: DiagFormat, color: Color) -> Self {
+        Self {
+            format,
+            color,
+            json_on_stderr: false,
+        }
+    }
+
+    /// Send the JSON document to stderr too: stdout carries the command's data (a YAML stream,
+    /// a drift report), which must stay parseable.
+    pub fn json_on_stderr(mut self) -> Self {
+        self.json_on_stderr = true;
+        self
+    }
+
+    /// Whether diagnostics are printed as one JSON document.
+    pub fn is_json(&self) -> bool {
+        self.format == DiagFormat::Json
+    }
+
+    /// Print diagnostics: human text with a summary line (nothing when there are none), or one
+    /// JSON document (always, so a consumer always gets a document).
+    pub fn report(&self, files: &Files, diags: &[Diagnostic]) {
+        match self.format {
+            DiagFormat::Human => {
+                if !diags.is_empty() {
+                    let mut s = diag::render::human(files, diags, self.color.enabled());
+                    s.push_str(&format!("{}\n", diag::render::summary(diags)));
+                    crate::output::eprint(&s);
+                }
+            }
+            DiagFormat::Json if self.json_on_stderr => {
+                crate::output::eprint(&diag::render::json(files, diags))
+            }
+            DiagFormat::Json => crate::output::print(&diag::render::json(files, diags)),
+        }
+    }
+}
+
+/// The async runtime of the commands that need one (conform, demo, mock).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Exit code for a usage, input or IO error.

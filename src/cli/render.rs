@@ -1,8 +1,7 @@
 //! `airguard render`: write every artifact atomically, print them, or check them for drift.
 
-use super::{Color, DiagFormat, Status};
+use super::{Color, DiagFormat, Reporter, Status};
 use crate::diag::{self, Files};
-use anyhow::Context;
 use camino::Utf8PathBuf;
 
 /// Arguments of `airguard render`.
@@ -32,38 +31,36 @@ pub struct Args {
 /// Render.
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     let mut files = Files::new();
-    let (model, mut diags) = crate::spec::from_file(&mut files, &args.spec);
+    let (spec, mut diags) = crate::spec::load(&mut files, &args.spec);
     // stdout carries the YAML stream (--stdout) or the diff (--check): JSON diagnostics then go
-    // to stderr so the stream stays parseable. JSON is one document, printed once at the end (an
-    // output error joins the spec's diagnostics); human diagnostics are printed as they come.
-    let json = args.format == DiagFormat::Json;
-    let report = |diags: &[diag::Diagnostic]| {
-        if json && (args.stdout || args.check) {
-            crate::output::eprint(&diag::render::json(&files, diags));
-        } else {
-            super::validate::report(&files, diags, args.format, color);
-        }
-    };
-    if !json || diag::has_errors(&diags) {
-        report(&diags);
+    // to stderr so the stream stays parseable. JSON is one document, printed once at the end (a
+    // render or output error joins the spec's diagnostics); human diagnostics are printed as they
+    // come.
+    let mut reporter = Reporter::new(args.format, color);
+    if args.stdout || args.check {
+        reporter = reporter.json_on_stderr();
     }
-    let Some(model) = model.filter(|_| !diag::has_errors(&diags)) else {
+    let json = reporter.is_json();
+    if !json || diag::has_errors(&diags) {
+        reporter.report(&files, &diags);
+    }
+    let Some(spec) = spec else {
         return Ok(Status::InputError);
     };
-    let artifacts = crate::render::render(&model).context("rendering failed")?;
-    let status = match write_or_check(&args, &artifacts) {
-        Ok(status) => status,
-        Err(e) => {
-            // Output errors are diagnostics too (code `output-error`), in the chosen format.
-            diags.push(e.diagnostic());
-            if !json {
-                report(&diags[diags.len() - 1..]);
-            }
-            Status::InputError
-        }
+    // Render and output errors are diagnostics too (`render-self-check`, `output-error`).
+    let status = match crate::render::render(&spec.model) {
+        Ok(artifacts) => write_or_check(&args, &artifacts).map_err(|e| e.diagnostic()),
+        Err(e) => Err(e.into()),
     };
+    let status = status.unwrap_or_else(|d| {
+        diags.push(d);
+        if !json {
+            reporter.report(&files, &diags[diags.len() - 1..]);
+        }
+        Status::InputError
+    });
     if json {
-        report(&diags);
+        reporter.report(&files, &diags);
     }
     Ok(status)
 }

@@ -1,6 +1,6 @@
 //! `airguard validate`: check a spec and everything it renders, without writing anything.
 
-use super::{Color, DiagFormat, Status};
+use super::{Color, DiagFormat, Reporter, Status};
 use crate::diag::{self, Files};
 use camino::Utf8PathBuf;
 
@@ -18,16 +18,13 @@ pub struct Args {
 /// Validate the spec and render in memory.
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
     let mut files = Files::new();
-    let (model, mut diags) = crate::spec::from_file(&mut files, &args.spec);
-    if let Some(model) = &model {
-        if let Err(e) = crate::render::render(model) {
-            diags.push(diag::Diagnostic::new(
-                diag::Code::RenderSelfCheck,
-                format!("{e:#}"),
-            ));
+    let (spec, mut diags) = crate::spec::load(&mut files, &args.spec);
+    if let Some(spec) = &spec {
+        if let Err(e) = crate::render::render(&spec.model) {
+            diags.push(e.into());
         }
     }
-    report(&files, &diags, args.format, color);
+    Reporter::new(args.format, color).report(&files, &diags);
     if diag::has_errors(&diags) {
         return Ok(Status::InputError);
     }
@@ -39,18 +36,4 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         ));
     }
     Ok(Status::Ok)
-}
-
-/// Print diagnostics in the chosen format (human on stderr, JSON on stdout).
-pub fn report(files: &Files, diags: &[diag::Diagnostic], format: DiagFormat, color: Color) {
-    match format {
-        DiagFormat::Human => {
-            if !diags.is_empty() {
-                let mut s = diag::render::human(files, diags, color.enabled());
-                s.push_str(&format!("{}\n", diag::render::summary(diags)));
-                crate::output::eprint(&s);
-            }
-        }
-        DiagFormat::Json => crate::output::print(&diag::render::json(files, diags)),
-    }
 }

@@ -169,7 +169,10 @@ pub fn json(files: &Files, diags: &[Diagnostic]) -> String {
             warnings: count(Severity::Warning),
             notes: count(Severity::Note),
         },
-        diagnostics: diags.iter().map(|d| JsonDiagnostic::new(files, d)).collect(),
+        diagnostics: diags
+            .iter()
+            .map(|d| JsonDiagnostic::new(files, d))
+            .collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("diagnostics serialize");
     s.push('\n');

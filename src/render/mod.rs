@@ -11,6 +11,7 @@ pub mod dags;
 mod env;
 pub mod external_secret;
 pub mod helm_values;
+pub mod kustomization;
 pub mod network_policy;
 pub mod observability;
 pub mod typed;
@@ -79,33 +80,11 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     out.extend(network_policy::render(model)?);
     out.extend(external_secret::render(model)?);
     out.extend(observability::render(model)?);
-    let k = kustomization(&out);
+    let k = kustomization::render(&out)?;
     out.extend(dags::render(model)?);
     out.push(k);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
-}
-
-fn kustomization(resources: &[Artifact]) -> Artifact {
-    let mut s = header();
-    s.push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
-    let mut paths: Vec<&str> = resources
-        .iter()
-        .map(|a| a.path.as_str())
-        .filter(|p| !p.starts_with("airflow/"))
-        .collect();
-    paths.sort_unstable();
-    if paths.is_empty() {
-        s.truncate(s.len() - 1);
-        s.push_str(" []\n");
-    }
-    for p in paths {
-        s.push_str(&format!("- {p}\n"));
-    }
-    Artifact {
-        path: "kustomization.yaml".into(),
-        content: s,
-    }
 }
 
 /// All artifacts as one multi-document YAML stream, each preceded by a `# Source:` comment.
@@ -120,4 +99,28 @@ pub fn stream(artifacts: &[Artifact]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{Code, Diagnostic};
+
+    #[test]
+    fn render_errors_become_render_self_check_diagnostics_with_their_causes() {
+        let d = Diagnostic::from(RenderError::SelfCheck {
+            path: "a.yaml".into(),
+            message: "bad".into(),
+        });
+        assert_eq!(d.code, Code::RenderSelfCheck);
+        assert_eq!(d.message, "rendered `a.yaml` failed its self-check: bad");
+        assert!(d.notes.is_empty());
+        let d = Diagnostic::from(RenderError::Template {
+            template: "t.yaml".into(),
+            source: minijinja::Error::new(minijinja::ErrorKind::UndefinedError, "no `x`"),
+        });
+        assert_eq!(d.message, "template `t.yaml` failed to render");
+        assert_eq!(d.notes.len(), 1);
+        assert!(d.notes[0].starts_with("caused by: ") && d.notes[0].contains("no `x`"));
+    }
 }
