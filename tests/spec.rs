@@ -104,6 +104,52 @@ fn missing_file_and_directory_are_io_errors() {
     assert!(d[0].message.contains("is a directory"), "{}", d[0].message);
 }
 
+/// A duplicate points at its second use and, with a secondary label, at the first: in human
+/// text ("first used here") and in JSON (`related`), for names and for connection ids alike.
+#[test]
+fn duplicates_point_at_the_first_definition_too() {
+    let related = |text: &str, code: &str| {
+        let mut files = Files::new();
+        let (_, diags) = airguard::spec::from_str(&mut files, "spec.yaml", text);
+        let json: serde_json::Value =
+            serde_json::from_str(&diag::render::json(&files, &diags)).unwrap();
+        let d = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap_or_else(|| panic!("no {code} in {json}"))
+            .clone();
+        let human = diag::render::human(&files, &diags, false);
+        (d, human)
+    };
+    let text =
+        std::fs::read_to_string(crate::util::fixture("specs/invalid/duplicate-name.yaml")).unwrap();
+    let (d, human) = related(&text, "duplicate-name");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(40), Some(11))
+    );
+    assert_eq!(d["path"], "/connections/1/name");
+    assert_eq!(d["related"][0]["line"], 37, "{d}");
+    assert_eq!(d["related"][0]["column"], 11, "{d}");
+    assert_eq!(d["related"][0]["message"], "first used here", "{d}");
+    assert!(human.contains("first used here"), "{human}");
+
+    let example =
+        std::fs::read_to_string(crate::util::fixture("specs/valid/example.yaml")).unwrap();
+    let text = example.replace(
+        "id: 0d6e8a2c-1b3f-4e5a-8c7d-9e0f1a2b3c4d",
+        "id: 7C2B1F4E-3A5D-4C8E-9F10-2B3C4D5E6F70",
+    );
+    assert_ne!(text, example);
+    let (d, _) = related(&text, "duplicate-name");
+    assert_eq!(d["path"], "/connections/1/id");
+    assert_eq!(d["line"], 89);
+    assert_eq!(d["related"][0]["line"], 86, "{d}");
+    assert_eq!(d["related"][0]["message"], "first declared here", "{d}");
+}
+
 #[test]
 fn json_diagnostics_carry_line_and_column() {
     let path = crate::util::fixture("specs/invalid/non-canonical-cidr.yaml");
