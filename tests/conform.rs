@@ -358,6 +358,40 @@ async fn retry_after_http_date_past_retries_now_and_beyond_budget_gives_up() {
     assert_eq!(log(&server).await, vec!["GET /api/public/v1/jobs/42"; 3]);
 }
 
+/// 1994-11-06T08:49:30Z: seven seconds before the `Retry-After` date below.
+fn seven_seconds_before_retry_date() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(784_111_770)
+}
+
+#[tokio::test(start_paused = true)]
+async fn regression_retry_after_http_date_is_read_on_the_injected_clock() {
+    let server = MockServer::start().await;
+    let p = format!("{PUB}/jobs/42");
+    on_n(
+        &server,
+        "GET",
+        &p,
+        1,
+        json(429, "{}").insert_header("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &p,
+        json(200, &public_job(42, "running", "sync", ORDERS)),
+    )
+    .await;
+    let start = tokio::time::Instant::now();
+    client_at(&server, seven_seconds_before_retry_date)
+        .job(42)
+        .await
+        .unwrap();
+    // The date is 7 s after the client's clock (not the machine's, where it is long past).
+    assert_eq!(start.elapsed(), Duration::from_secs(7));
+    assert_eq!(log(&server).await, vec!["GET /api/public/v1/jobs/42"; 2]);
+}
+
 #[tokio::test(start_paused = true)]
 async fn other_4xx_are_never_retried() {
     let server = MockServer::start().await;
@@ -706,6 +740,116 @@ async fn basic_and_bearer_headers() {
     assert_eq!(
         log(&server).await,
         [format!("GET {PUB}/jobs/1"), format!("GET {PUB}/jobs/2")]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn get_json_reads_with_auth_retries_and_an_encoded_query() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "POST",
+        &format!("{PUB}/applications/token"),
+        json(
+            200,
+            r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":180}"#,
+        ),
+    )
+    .await;
+    let p = format!("{PUB}/workspaces");
+    on_n(&server, "GET", &p, 1, json(503, "{}")).await;
+    Mock::given(method("GET"))
+        .and(path(p.as_str()))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(json(
+            200,
+            r#"{"data":[{"workspaceId":"w-1","name":"ops"}],"next":""}"#,
+        ))
+        .mount(&server)
+        .await;
+    let c = client_with(&server, ApiFlavour::Public, cc(&server, TokenBody::Json));
+    let v = c
+        .get_json(
+            "/workspaces",
+            &[("limit", "20"), ("offset", "0"), ("name", "a b&c")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(v["data"][0]["workspaceId"], "w-1");
+    let q = "limit=20&offset=0&name=a+b%26c";
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("POST {PUB}/applications/token"),
+            format!("GET {PUB}/workspaces?{q}"),
+            format!("GET {PUB}/workspaces?{q}"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn get_json_refuses_what_every_call_refuses_and_redacts() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/sources"),
+        redirect(302, "http://elsewhere.example/sources"),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/destinations"),
+        json(200, r#"{"data":[],"data":[]}"#),
+    )
+    .await;
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/connections"),
+        json(
+            403,
+            r#"{"status":403,"detail":"token bearer-s3cr3t may not list"}"#,
+        ),
+    )
+    .await;
+    let big = "x".repeat(airguard::conform::client::MAX_RESPONSE_BYTES + 1);
+    on(
+        &server,
+        "GET",
+        &format!("{PUB}/streams"),
+        ResponseTemplate::new(200).set_body_string(big),
+    )
+    .await;
+    let bearer = Credentials::Bearer("bearer-s3cr3t".to_string().into());
+    let c = client_with(&server, ApiFlavour::Public, bearer);
+    let err = c.get_json("/sources", &[]).await.unwrap_err();
+    assert!(
+        matches!(err, ClientError::Redirect { status: 302, .. }),
+        "{err}"
+    );
+    let err = c.get_json("destinations", &[]).await.unwrap_err();
+    assert!(
+        matches!(&err, ClientError::DuplicateKey { key, .. } if key == "data"),
+        "{err}"
+    );
+    let err = c.get_json("/connections", &[]).await.unwrap_err();
+    assert_eq!(
+        c.describe(&err),
+        "GET /connections: HTTP 403: token <redacted> may not list"
+    );
+    let err = c.get_json("/streams", &[]).await.unwrap_err();
+    assert!(matches!(err, ClientError::TooLarge { .. }), "{err}");
+    // None of them is retried.
+    assert_eq!(
+        log(&server).await,
+        [
+            format!("GET {PUB}/sources"),
+            format!("GET {PUB}/destinations"),
+            format!("GET {PUB}/connections"),
+            format!("GET {PUB}/streams"),
+        ]
     );
 }
 

@@ -495,14 +495,7 @@ pub fn epoch_seconds(year: i64, month: u32, day: u32, h: u32, m: u32, s: u32) ->
     {
         return None;
     }
-    // Howard Hinnant's days_from_civil.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::calendar::days_from_civil(year, month, day)?;
     Some(days * 86_400 + (h * 3600 + m * 60 + s) as i64)
 }
 
