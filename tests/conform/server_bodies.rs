@@ -1,7 +1,7 @@
 //! No panic on any server body: proptest feeds random JSON (and plausible-looking times,
 //! durations and enums) to every parser of server input.
 
-use airguard::conform::client::{auth, model, retry, strict};
+use airguard::conform::client::{auth, iso, model, retry, strict};
 use airguard::conform::report::JobStats;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -157,33 +157,33 @@ proptest! {
             every_parser(&v);
         }
         let s = String::from_utf8_lossy(&bytes);
-        let _ = model::parse_iso_time(&s);
-        let _ = model::parse_iso_duration(&s);
+        let _ = iso::parse_iso_time(&s);
+        let _ = iso::parse_iso_duration(&s);
         let _ = retry::parse_retry_after(&s, std::time::SystemTime::now());
     }
 
     #[test]
     fn arbitrary_strings_never_panic_the_field_parsers(s in text(), n in any::<i64>()) {
-        let _ = model::parse_iso_time(&s);
-        let _ = model::parse_iso_duration(&s);
+        let _ = iso::parse_iso_time(&s);
+        let _ = iso::parse_iso_duration(&s);
         let _ = retry::parse_retry_after(&s, std::time::SystemTime::UNIX_EPOCH);
         let _ = retry::parse_http_date(&format!("Sun, 06 Nov {n} 08:49:37 GMT"));
-        let _ = model::format_epoch(n);
+        let _ = iso::format_epoch(n);
     }
 }
 
 #[test]
 fn regression_huge_years_and_offsets_do_not_overflow() {
-    assert_eq!(model::parse_iso_time("99999999999999-01-01T00:00Z"), None);
+    assert_eq!(iso::parse_iso_time("99999999999999-01-01T00:00Z"), None);
     assert_eq!(
-        model::parse_iso_time("2024-05-01T12:00+99999999999999999:00"),
+        iso::parse_iso_time("2024-05-01T12:00+99999999999999999:00"),
         None
     );
     assert_eq!(
         retry::parse_http_date("Sun, 06 Nov 9223372036854775807 08:49:37 GMT"),
         None
     );
-    assert_eq!(model::format_epoch(i64::MAX), i64::MAX.to_string());
+    assert_eq!(iso::format_epoch(i64::MAX), i64::MAX.to_string());
     let v = serde_json::json!({"job": {"id": 1, "configType": "sync", "configId": "c",
         "createdAt": 0, "updatedAt": i64::MAX, "status": "succeeded"},
         "attempts": [{"attempt": {"totalStats": {"recordsCommitted": u64::MAX}}},

@@ -22,6 +22,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod iso;
 pub mod model;
 pub mod redact;
 pub mod retry;
