@@ -1,4 +1,4 @@
-//! The client's one request path: [`Client::execute`] sends a request with authentication,
+//! The client's one request path: `Client::execute` sends a request with authentication,
 //! a per-request timeout and retries (network errors, 5xx and 429 honouring `Retry-After`, with
 //! the backoff of [`super::retry`]; one token refresh on a 401), refuses redirects, reads at most
 //! [`MAX_RESPONSE_BYTES`] of a body while streaming and decodes JSON strictly
