@@ -10,6 +10,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod audit;
+pub mod calendar;
 pub mod cli;
 pub mod conform;
 pub mod diag;

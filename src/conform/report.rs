@@ -140,7 +140,7 @@ pub struct JobStats {
 
 impl From<&crate::conform::client::Job> for JobStats {
     fn from(j: &crate::conform::client::Job) -> Self {
-        use crate::conform::client::model::format_epoch;
+        use crate::conform::client::iso::format_epoch;
         Self {
             id: j.id,
             kind: j.kind.to_string(),

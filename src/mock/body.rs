@@ -22,7 +22,7 @@ pub const DESTINATION_ID: &str = "00000000-0000-4000-8000-00000000a1b2";
 pub fn iso_datetime(epoch: i64) -> String {
     let days = epoch.div_euclid(86_400);
     let secs = epoch.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::calendar::civil_from_days(days);
     let (hh, mm, ss) = (secs / 3600, secs % 3600 / 60, secs % 60);
     if ss == 0 {
         format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}Z")
@@ -49,7 +49,11 @@ pub fn parse_iso_datetime(s: &str) -> Option<i64> {
     } else {
         let i = time.rfind(['+', '-'])?;
         let (h, mi) = time[i + 1..].split_once(':')?;
-        let off = h.parse::<i64>().ok()? * 3600 + mi.parse::<i64>().ok()? * 60;
+        let (h, mi) = (h.parse::<i64>().ok()?, mi.parse::<i64>().ok()?);
+        if !(0..=23).contains(&h) || !(0..=59).contains(&mi) {
+            return None;
+        }
+        let off = h * 3600 + mi * 60;
         (&time[..i], if &time[i..=i] == "-" { -off } else { off })
     };
     let clock = clock.split('.').next()?;
@@ -63,32 +67,9 @@ pub fn parse_iso_datetime(s: &str) -> Option<i64> {
     if c.next().is_some() || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
-    Some(days_from_civil(y, m, day) * 86_400 + hh * 3600 + mm * 60 + ss - offset)
-}
-
-/// (year, month, day) to days since 1970-01-01 in the proleptic Gregorian calendar.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    // Month and day are in 1–31 (checked above).
+    let days = crate::calendar::days_from_civil(y, m as u32, day as u32)?;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
 }
 
 /// `java.time.Duration.ofSeconds(s).toString()`: `PT8M12S`, `PT1H`, `PT0S`.
@@ -349,6 +330,23 @@ mod tests {
         ] {
             assert_eq!(parse_iso_datetime(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn regression_huge_years_and_offsets_are_refused_without_overflow() {
+        // Both overflowed i64 arithmetic (a panic in debug builds) before the shared calendar.
+        for bad in [
+            "99999999999999999-01-01T00:00Z",
+            "-99999999999999999-01-01T00:00Z",
+            "2024-05-01T00:00+99999999999999999:00",
+            "2024-05-01T00:00-00:99999999999999999",
+        ] {
+            assert_eq!(parse_iso_datetime(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_iso_datetime("999999999-12-31T23:59:59Z"),
+            Some(31_556_889_832_780_799)
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Credentials and the bearer-token cache.
+//! Credentials and everything the client does with them: the `Authorization` of each request,
+//! the client-credentials token exchange and its cache (refreshed before expiry, dropped on a
+//! 401), token URL resolution, and the [`Redactor`] seeded with every configured secret.
 //!
 //! Credentials come from the environment variables named in [`crate::spec::model::env`] (the
 //! keys the rendered ExternalSecrets provide) or are passed in directly (the in-process mock).
@@ -6,9 +8,15 @@
 //! Nothing here logs or formats a secret; only `expose_secret` at header-building time sees one.
 
 use super::error::ClientError;
+use super::redact::{self, display_url, Redactor};
+use super::transport::{parse_json, Body, Request};
+use super::Client;
 use crate::spec::model::{env, AuthKind};
-use secrecy::SecretString;
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 
 /// How the token request body is encoded.
@@ -191,6 +199,150 @@ pub(crate) fn refresh_margin(expires_in: std::time::Duration) -> std::time::Dura
     (expires_in / 2).min(std::time::Duration::from_secs(60))
 }
 
+/// Resolve a token URL: absolute URLs are used as given, `/path` is taken from the server root,
+/// and anything else is relative to the base URL (`applications/token` under
+/// `http://h/api/public/v1` is `http://h/api/public/v1/applications/token`). Unlike `urljoin`,
+/// this never drops the base's last path segment (the Python SDK's pitfall).
+pub fn resolve_token_url(base_url: &str, token_url: &str) -> String {
+    if token_url.starts_with("http://") || token_url.starts_with("https://") {
+        return token_url.to_string();
+    }
+    let base = base_url.trim_end_matches('/');
+    if let Some(abs) = token_url.strip_prefix('/') {
+        let after_scheme = base.find("://").map_or(0, |i| i + 3);
+        let root_end = base[after_scheme..]
+            .find('/')
+            .map_or(base.len(), |i| after_scheme + i);
+        return format!("{}/{abs}", &base[..root_end]);
+    }
+    format!("{base}/{token_url}")
+}
+
+/// The `Authorization` a request carries; the number is the token's generation.
+pub(super) enum AuthHeader {
+    None,
+    Basic(SecretString, SecretString),
+    Bearer(SecretString, u64),
+}
+
+/// A [`Redactor`] of every secret `credentials` and `base_url` (its userinfo) hold.
+pub(super) fn redactor(credentials: &Credentials, base_url: &str) -> Redactor {
+    let mut redactor = Redactor::new();
+    match credentials {
+        Credentials::None => {}
+        Credentials::Basic { user, password } => {
+            redactor.add_basic(user.expose_secret(), password.expose_secret())
+        }
+        Credentials::Bearer(t) => redactor.add(t.expose_secret()),
+        Credentials::ClientCredentials {
+            client_secret,
+            token_url,
+            ..
+        } => {
+            redactor.add(client_secret.expose_secret());
+            if let Some((u, p)) = redact::userinfo(token_url) {
+                redactor.add_basic(&u, &p);
+            }
+        }
+    }
+    if let Some((u, p)) = redact::userinfo(base_url) {
+        redactor.add_basic(&u, &p);
+    }
+    redactor
+}
+
+impl Client {
+    /// The header for the next request: fixed credentials as they are, or the cached access
+    /// token, fetched first when missing or due for refresh.
+    pub(super) async fn authorization(&self) -> Result<AuthHeader, ClientError> {
+        Ok(match &self.credentials {
+            Credentials::None => AuthHeader::None,
+            Credentials::Basic { user, password } => {
+                AuthHeader::Basic(user.clone(), password.clone())
+            }
+            Credentials::Bearer(t) => AuthHeader::Bearer(t.clone(), 0),
+            Credentials::ClientCredentials { .. } => {
+                let mut slot = self.token.lock().await;
+                let now = Instant::now();
+                if let Some(t) = slot.as_ref().filter(|t| t.fresh(now)) {
+                    return Ok(AuthHeader::Bearer(t.value.clone(), t.generation));
+                }
+                let t = Box::pin(self.fetch_token()).await?;
+                let header = AuthHeader::Bearer(t.value.clone(), t.generation);
+                *slot = Some(t);
+                header
+            }
+        })
+    }
+
+    /// Forget the cached token if it is still the one of `generation` (a 401 answered it).
+    pub(super) async fn invalidate(&self, generation: u64) {
+        let mut slot = self.token.lock().await;
+        if slot.as_ref().is_some_and(|t| t.generation == generation) {
+            *slot = None;
+        }
+    }
+
+    /// Exchange the client credentials for an access token at the token URL.
+    async fn fetch_token(&self) -> Result<Token, ClientError> {
+        let Credentials::ClientCredentials {
+            client_id,
+            client_secret,
+            token_url,
+            body,
+        } = &self.credentials
+        else {
+            unreachable!("fetch_token is only called for client credentials");
+        };
+        let token_err = |reason: String| ClientError::Token {
+            url: display_url(token_url).into_owned(),
+            reason,
+        };
+        let body = match body {
+            TokenBody::Json => Body::Json(json!({
+                "client_id": client_id.expose_secret(),
+                "client_secret": client_secret.expose_secret(),
+                "grant-type": "client_credentials",
+            })),
+            TokenBody::Form => Body::Form(vec![
+                ("grant_type", "client_credentials".into()),
+                ("client_id", client_id.expose_secret().to_string()),
+                ("client_secret", client_secret.expose_secret().to_string()),
+            ]),
+        };
+        let req = Request {
+            op: "POST token".into(),
+            method: Method::POST,
+            url: token_url.clone(),
+            body,
+            idempotent: true,
+            auth: false,
+        };
+        let requested = Instant::now();
+        let resp = self.execute(&req, true).await.map_err(|e| {
+            // Hostile answers keep their own error (and code); others name the token URL.
+            if e.code().is_some() {
+                e
+            } else {
+                token_err(e.chain())
+            }
+        })?;
+        let v = parse_json(&req, &resp).map_err(|e| token_err(e.chain()))?;
+        let (access, expires_in) = parse_token(&v).map_err(token_err)?;
+        if let Ok(mut r) = self.redactor.write() {
+            r.add(access.expose_secret());
+        }
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::debug!(url = %self.log_url(token_url), expires_in_s = expires_in.map(|d| d.as_secs()), "obtained an access token");
+        Ok(Token {
+            value: access,
+            refresh_at: expires_in
+                .and_then(|e| requested.checked_add(e.saturating_sub(refresh_margin(e)))),
+            generation,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +375,20 @@ mod tests {
             Credentials::from_env(AuthKind::None, "", |_| None),
             Ok(Credentials::None)
         ));
+    }
+
+    #[test]
+    fn token_urls_resolve_without_dropping_the_base() {
+        let base = "http://h:8001/api/public/v1";
+        assert_eq!(
+            resolve_token_url(base, "applications/token"),
+            "http://h:8001/api/public/v1/applications/token"
+        );
+        assert_eq!(
+            resolve_token_url(base, "/api/v1/applications/token"),
+            "http://h:8001/api/v1/applications/token"
+        );
+        assert_eq!(resolve_token_url(base, "https://auth/x"), "https://auth/x");
+        assert_eq!(resolve_token_url("http://h", "/t"), "http://h/t");
     }
 }

@@ -97,7 +97,7 @@ pub fn parse_http_date(s: &str) -> Option<SystemTime> {
     if hms.next().is_some() {
         return None;
     }
-    let secs = super::model::epoch_seconds(year, month, day, h, m, sec)?;
+    let secs = super::iso::epoch_seconds(year, month, day, h, m, sec)?;
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(secs).ok()?))
 }
 
