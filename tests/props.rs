@@ -136,7 +136,7 @@ prop_compose! {
                 external_database: None,
             },
             ingress: ingress.then(|| Ingress { namespace: "ingress-nginx".into(), pod_labels: BTreeMap::from([("app.kubernetes.io/name".into(), "ingress-nginx".into())]), airflow_ui: true }),
-            dns: Dns { namespace: "kube-system".into(), pod_labels: BTreeMap::from([("k8s-app".into(), "kube-dns".into())]), port: dns_port },
+            dns: Dns { namespace: Some("kube-system".into()), pod_labels: Some(BTreeMap::from([("k8s-app".into(), "kube-dns".into())])), cidrs: None, port: dns_port },
             secrets: Secrets {
                 store: Store {
                     kind: if cluster { StoreKind::ClusterSecretStore } else { StoreKind::SecretStore },
