@@ -6,6 +6,12 @@
 //! `audit::synth` with fixed seeds. For each, airguard's map must equal NCA's
 //! `--connectivity -o txt_no_fw_rules` pair by pair and port by port. IPv6 is left out (NCA hides it
 //! unless asked), and external ranges are compared as per-endpoint maximal ranges on both sides.
+//!
+//! The production layouts (shared namespace, ingress controller inside Airflow's namespace,
+//! NodeLocal DNS) are checked on pod inventories written by hand from the charts' facts
+//! (`fixtures/audit/layouts/`), not from airguard's topology, plus the policies rendered from
+//! their specs: NCA must agree with the audit there too, and (without NCA) the audit must allow
+//! between those pods exactly the flows the spec declares.
 
 use crate::audit::{case_text, cases, is_ext};
 use airguard::audit::intervals::{Conns, Protocol, MAX_PORT};
@@ -204,17 +210,25 @@ fn nca_conns_parse() {
     );
 }
 
-#[test]
-fn airguard_map_equals_nca_on_fixture_clusters() {
+/// The `nca` executable from `AIRGUARD_NCA`; without it, fail under `CI` and skip with `note`
+/// otherwise.
+fn nca(note: &str) -> Option<String> {
     let Some(nca) = std::env::var_os("AIRGUARD_NCA") else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI is set but AIRGUARD_NCA is not: run .ci/setup-nca.sh so the NCA cross-check runs"
         );
-        eprintln!("AIRGUARD_NCA not set: NCA cross-check not run");
+        eprintln!("AIRGUARD_NCA not set: {note}");
+        return None;
+    };
+    Some(nca.to_string_lossy().into_owned())
+}
+
+#[test]
+fn airguard_map_equals_nca_on_fixture_clusters() {
+    let Some(nca) = nca("NCA cross-check not run") else {
         return;
     };
-    let nca = nca.to_string_lossy().into_owned();
     let dir = tempfile::tempdir().unwrap();
     let mut clusters: Vec<(String, String)> = cases()
         .into_iter()
@@ -286,4 +300,153 @@ fn airguard_map_equals_nca_on_fixture_clusters() {
         clusters.len(),
         failures.join("\n")
     );
+}
+
+/// The production layouts with a pod inventory written from chart facts
+/// (`fixtures/audit/layouts/<name>.yaml`), each beside the spec it was written for.
+const LAYOUTS: [&str; 3] = [
+    "shared-namespace",
+    "ingress-in-airflow-namespace",
+    "nodelocal-dns",
+];
+
+/// The chart-fact pods of a layout followed by the policies airguard renders for its spec, and
+/// the spec's model.
+fn layout_cluster(name: &str) -> (String, airguard::spec::Model) {
+    let spec_path = crate::util::fixture(&format!("specs/valid/{name}.yaml"));
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let mut files = Files::new();
+    let (model, diags) = airguard::spec::from_str(&mut files, "spec.yaml", &spec);
+    let model = model.unwrap_or_else(|| panic!("{name}: {diags:?}"));
+    let mut text =
+        std::fs::read_to_string(crate::util::fixture(&format!("audit/layouts/{name}.yaml")))
+            .unwrap();
+    for a in airguard::render::render(&model).unwrap() {
+        if a.path.starts_with("networkpolicies/") {
+            text.push_str("\n---\n");
+            text.push_str(&a.content);
+        }
+    }
+    (text, model)
+}
+
+/// `namespace/name` → the endpoint its `airguard.test/endpoint` annotation names, and the
+/// namespace of every workload.
+fn chart_pods(text: &str) -> BTreeMap<String, (String, Option<String>)> {
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).unwrap();
+    let mut out = BTreeMap::new();
+    for d in docs {
+        if d["kind"] == "Namespace" || d["kind"] == "NetworkPolicy" {
+            continue;
+        }
+        let ns = d["metadata"]["namespace"].as_str().unwrap().to_string();
+        let name = d["metadata"]["name"].as_str().unwrap();
+        let ep = d["metadata"]["annotations"]["airguard.test/endpoint"]
+            .as_str()
+            .map(str::to_string);
+        out.insert(format!("{ns}/{name}"), (ns, ep));
+    }
+    out
+}
+
+/// On pods written from chart facts (not from airguard's topology), the rendered policies allow
+/// between two pods exactly what the spec declares between their endpoints, and nothing to or
+/// from a pod airguard does not model in a namespace it owns. Runs without NCA.
+#[test]
+fn rendered_policies_allow_exactly_the_declared_flows_on_chart_fact_pods() {
+    use airguard::topology::{Target, Topology};
+    let mut failures = Vec::new();
+    for name in LAYOUTS {
+        let (text, model) = layout_cluster(name);
+        let topo = Topology::from_model(&model);
+        let owned_ns = topo.owned_namespaces();
+        let pods = chart_pods(&text);
+        let mut files = Files::new();
+        let (inv, diags) = audit::load_text(&mut files, "cluster.yaml", &text);
+        assert!(diags.is_empty(), "{name}: {diags:?}");
+        let (analysis, diags) = audit::analyze(&inv);
+        assert!(diags.is_empty(), "{name}: {diags:?}");
+        let allowed: BTreeMap<(String, String), Conns> = analysis
+            .rows()
+            .into_iter()
+            .map(|r| ((r.src.to_string(), r.dst.to_string()), r.conns))
+            .collect();
+        let mut declared: BTreeMap<(&str, &str), Conns> = BTreeMap::new();
+        for f in &topo.flows {
+            if let Target::Endpoint(to) = &f.to {
+                let c = declared
+                    .entry((f.from.as_str(), to.as_str()))
+                    .or_insert_with(Conns::none);
+                for p in &f.ports {
+                    let r = p.range.expect("chart flows name their ports");
+                    c.add(&Conns::ports(p.protocol, r.start.into(), r.end.into()));
+                }
+            }
+        }
+        // A pod is managed when its endpoint is owned, or when airguard does not model it but it
+        // runs in a namespace airguard default-denies.
+        let managed = |ns: &str, ep: &Option<String>| match ep {
+            Some(id) => {
+                topo.endpoint(id)
+                    .expect("annotation names an endpoint")
+                    .owned
+            }
+            None => owned_ns.iter().any(|o| o == ns),
+        };
+        let mut checked = 0;
+        for (p, (pns, pep)) in &pods {
+            for (q, (qns, qep)) in &pods {
+                if p == q || !(managed(pns, pep) || managed(qns, qep)) {
+                    continue;
+                }
+                checked += 1;
+                let want = match (pep, qep) {
+                    (Some(a), Some(b)) => declared
+                        .get(&(a.as_str(), b.as_str()))
+                        .cloned()
+                        .unwrap_or_else(Conns::none),
+                    _ => Conns::none(),
+                };
+                let got = allowed
+                    .get(&(p.clone(), q.clone()))
+                    .cloned()
+                    .unwrap_or_else(Conns::none);
+                if got != want {
+                    failures.push(format!(
+                        "{name}: {p} -> {q}: allowed {got}, declared {want}"
+                    ));
+                }
+            }
+        }
+        assert!(checked > 300, "{name}: only {checked} pod pairs checked");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// NCA agrees with the audit engine on the chart-fact pods of each production layout plus the
+/// policies airguard renders for it.
+#[test]
+fn airguard_map_equals_nca_on_production_layouts() {
+    let Some(nca) = nca("NCA cross-check of the production layouts not run") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for name in LAYOUTS {
+        let (text, _) = layout_cluster(name);
+        let file = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, &text).unwrap();
+        let ours = airguard_map(&text);
+        assert!(ours.len() > 20, "{name}: {} pairs", ours.len());
+        match nca_map(&nca, &file) {
+            Ok(theirs) => {
+                let d = diff(&ours, &theirs);
+                if !d.is_empty() {
+                    failures.push(format!("{name}:\n  {}", d.join("\n  ")));
+                }
+            }
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -29,7 +29,8 @@ mod util;
 /// `airguard audit`: the semantic case table, output formats, CLI behaviour.
 mod audit;
 
-/// `airguard audit` cross-checked against network-config-analyzer (needs `AIRGUARD_NCA`).
+/// `airguard audit` cross-checked against network-config-analyzer (needs `AIRGUARD_NCA`), and
+/// the production layouts on pods written from chart facts (that part runs without it).
 mod audit_nca;
 /// Rendered DAGs in a real Airflow 3: DagBag, ruff, `dag.test()` against the mock (needs
 /// `AIRGUARD_AIRFLOW_PY`).

@@ -234,8 +234,65 @@ fn each_file_starts_with_a_default_deny() {
             assert_eq!(spec.pod_selector, Some(Default::default()));
             assert_eq!(spec.policy_types.unwrap(), ["Ingress", "Egress"]);
             assert!(spec.ingress.is_none() && spec.egress.is_none());
+            // One default deny per namespace, and no two policies with one name.
+            let all: Vec<NetworkPolicy> = serde_saphyr::from_multiple(&a.content).unwrap();
+            let denies = all
+                .iter()
+                .filter(|p| p.spec.as_ref().unwrap().pod_selector == Some(Default::default()))
+                .count();
+            assert_eq!(denies, 1, "{name}: {}", a.path);
+            let names: BTreeSet<_> = all.iter().map(|p| p.metadata.name.clone()).collect();
+            assert_eq!(names.len(), all.len(), "{name}: {}", a.path);
         }
     }
+}
+
+/// Shared namespaces: every policy but the default deny selects the pods of exactly one
+/// endpoint of its namespace (its own), whatever else runs there.
+#[test]
+fn every_policy_selects_exactly_its_endpoint() {
+    let mut shared = 0;
+    for (name, m) in all_models() {
+        let topo = Topology::from_model(&m);
+        for a in render(&m) {
+            let all: Vec<NetworkPolicy> = serde_saphyr::from_multiple(&a.content).unwrap();
+            for np in all.iter().skip(1) {
+                let ns = np.metadata.namespace.clone().unwrap();
+                let labels = np
+                    .spec
+                    .as_ref()
+                    .unwrap()
+                    .pod_selector
+                    .as_ref()
+                    .and_then(|s| s.match_labels.clone())
+                    .unwrap_or_default();
+                let selected: Vec<&str> = topo
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.namespace == ns && e.selected_by(&labels))
+                    .map(|e| e.id.as_str())
+                    .collect();
+                let own = np.metadata.name.clone().unwrap();
+                let expect: Vec<&str> = topo
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.namespace == ns && policy_name(e) == own)
+                    .map(|e| e.id.as_str())
+                    .collect();
+                assert_eq!(selected, expect, "{name}: {ns}/{own}");
+            }
+        }
+        let systems: BTreeSet<_> = topo
+            .endpoints
+            .iter()
+            .filter(|e| topo.owned_namespaces().contains(&e.namespace))
+            .map(|e| (e.namespace.clone(), e.system))
+            .collect();
+        if systems.len() > topo.owned_namespaces().len() {
+            shared += 1;
+        }
+    }
+    assert!(shared >= 2, "fixtures with shared namespaces: {shared}");
 }
 
 /// One allowed (policy, direction, peer, port) combination, as comparable text.
@@ -295,14 +352,20 @@ fn rendered_grants(out: &[Artifact]) -> BTreeSet<Grant> {
                         .map(|r| ("egress", r.to.clone(), r.ports.clone())),
                 );
             for (dir, peers, ports) in rules {
-                let peers = peers.expect("every rule names its peers");
+                // Only the allow-all rule of an unmanaged endpoint names no peers.
+                let peers = peers.unwrap_or_default();
+                let peers: Vec<String> = if peers.is_empty() {
+                    vec!["any peer".to_string()]
+                } else {
+                    peers.iter().map(peer_text).collect()
+                };
                 let ports: Vec<String> = match ports {
                     Some(p) if !p.is_empty() => p.iter().map(port_text).collect(),
                     _ => vec!["all".to_string()],
                 };
                 for peer in &peers {
                     for port in &ports {
-                        grants.insert((name.clone(), dir, peer_text(peer), port.clone()));
+                        grants.insert((name.clone(), dir, peer.clone(), port.clone()));
                     }
                 }
             }
@@ -330,6 +393,18 @@ fn declared_grants(topo: &Topology) -> BTreeSet<Grant> {
         )]
     };
     let mut grants = BTreeSet::new();
+    // Pods airguard does not manage inside a namespace it default-denies keep everything.
+    let owned = topo.owned_namespaces();
+    for e in topo
+        .endpoints
+        .iter()
+        .filter(|e| !e.owned && owned.contains(&e.namespace))
+    {
+        let policy = format!("{}/{}", e.namespace, policy_name(e));
+        for dir in ["ingress", "egress"] {
+            grants.insert((policy.clone(), dir, "any peer".into(), "all".into()));
+        }
+    }
     for f in &topo.flows {
         let ports: Vec<String> = if f.ports.is_empty() {
             vec!["all".into()]

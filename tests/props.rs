@@ -136,7 +136,7 @@ prop_compose! {
                 external_database: None,
             },
             ingress: ingress.then(|| Ingress { namespace: "ingress-nginx".into(), pod_labels: BTreeMap::from([("app.kubernetes.io/name".into(), "ingress-nginx".into())]), airflow_ui: true }),
-            dns: Dns { namespace: "kube-system".into(), pod_labels: BTreeMap::from([("k8s-app".into(), "kube-dns".into())]), port: dns_port },
+            dns: Dns { namespace: Some("kube-system".into()), pod_labels: Some(BTreeMap::from([("k8s-app".into(), "kube-dns".into())])), cidrs: None, port: dns_port },
             secrets: Secrets {
                 store: Store {
                     kind: if cluster { StoreKind::ClusterSecretStore } else { StoreKind::SecretStore },
@@ -163,6 +163,132 @@ prop_compose! {
             dags: None,
         }
     }
+}
+
+/// Where a kind of pods airguard does not manage (the ingress controller, DNS) runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Place {
+    /// Its own namespace.
+    Own,
+    /// Inside Airbyte's namespace.
+    Airbyte,
+    /// Inside Airflow's namespace.
+    Airflow,
+}
+
+/// One production-layout option. Each is one arm of [`layout_option`] and rewrites a spec from
+/// [`spec`] in [`LayoutOption::apply`]; a new option is one more variant and one more arm.
+#[derive(Clone, Debug)]
+pub enum LayoutOption {
+    /// Airflow in Airbyte's namespace.
+    SharedNamespace,
+    /// Connector job pods in their own namespace.
+    JobsNamespace,
+    /// The ingress controller, with these pod labels, at this place.
+    Ingress(Place, BTreeMap<String, String>),
+    /// The DNS pods, with these pod labels, at this place.
+    DnsPods(Place, BTreeMap<String, String>),
+    /// DNS by address (NodeLocal DNSCache or DNS outside the pod network).
+    DnsByAddress(Vec<String>),
+}
+
+/// Pod labels drawn from a pool that mixes neutral labels with the ones the charts put on their
+/// pods, so that a drawn selector may match chart pods sharing its namespace (which the spec
+/// must then reject with `overlapping-selectors`).
+fn pod_labels() -> impl Strategy<Value = BTreeMap<String, String>> {
+    let pool = prop::sample::select(vec![
+        ("app.kubernetes.io/name", "ingress-nginx"),
+        ("app.kubernetes.io/component", "controller"),
+        ("k8s-app", "kube-dns"),
+        ("app.kubernetes.io/instance", "airbyte"),
+        ("app.kubernetes.io/instance", "airflow"),
+        ("airbyte", "server"),
+        ("tier", "airflow"),
+        ("release", "airflow"),
+        ("component", "scheduler"),
+    ]);
+    prop::collection::vec(pool, 1..3).prop_map(|v| {
+        v.into_iter()
+            .map(|(k, val)| (k.to_string(), val.to_string()))
+            .collect()
+    })
+}
+
+fn place() -> impl Strategy<Value = Place> {
+    prop_oneof![Just(Place::Own), Just(Place::Airbyte), Just(Place::Airflow)]
+}
+
+/// One layout option (see [`LayoutOption`]).
+pub fn layout_option() -> impl Strategy<Value = LayoutOption> {
+    prop_oneof![
+        Just(LayoutOption::SharedNamespace),
+        Just(LayoutOption::JobsNamespace),
+        (place(), pod_labels()).prop_map(|(p, l)| LayoutOption::Ingress(p, l)),
+        (place(), pod_labels()).prop_map(|(p, l)| LayoutOption::DnsPods(p, l)),
+        prop::collection::vec(cidr(), 1..3).prop_map(LayoutOption::DnsByAddress),
+    ]
+}
+
+impl LayoutOption {
+    /// Rewrite a spec for this option; later options win where two set the same key.
+    pub fn apply(&self, s: &mut RawSpec) {
+        let at = |s: &RawSpec, p: Place, own: &str| match p {
+            Place::Own => own.to_string(),
+            Place::Airbyte => s.airbyte.namespace.clone(),
+            Place::Airflow => s.airflow.namespace.clone(),
+        };
+        match self {
+            LayoutOption::SharedNamespace => s.airflow.namespace = s.airbyte.namespace.clone(),
+            LayoutOption::JobsNamespace => {
+                s.airbyte.jobs_namespace = Some(format!("{}-jobs", s.airbyte.namespace))
+            }
+            LayoutOption::Ingress(p, labels) => {
+                s.ingress = Some(Ingress {
+                    namespace: at(s, *p, "ingress-nginx"),
+                    pod_labels: labels.clone(),
+                    airflow_ui: true,
+                })
+            }
+            LayoutOption::DnsPods(p, labels) => {
+                s.dns = Dns {
+                    namespace: Some(at(s, *p, "kube-system")),
+                    pod_labels: Some(labels.clone()),
+                    cidrs: None,
+                    port: s.dns.port,
+                }
+            }
+            LayoutOption::DnsByAddress(cidrs) => {
+                let mut c = cidrs.clone();
+                c.sort();
+                c.dedup();
+                s.dns = Dns {
+                    namespace: None,
+                    pod_labels: None,
+                    cidrs: Some(c),
+                    port: s.dns.port,
+                }
+            }
+        }
+    }
+}
+
+/// A spec from [`spec`] rewritten by a few layout options, in order. A ClusterSecretStore's
+/// conditions follow the namespaces the options leave.
+pub fn layout_spec() -> impl Strategy<Value = (RawSpec, Vec<LayoutOption>)> {
+    (spec(), prop::collection::vec(layout_option(), 0..4)).prop_map(|(mut s, options)| {
+        for o in &options {
+            o.apply(&mut s);
+        }
+        if !s.secrets.store.conditions.is_empty() {
+            let mut ns = vec![s.airbyte.namespace.clone(), s.airflow.namespace.clone()];
+            ns.dedup();
+            s.secrets.store.conditions = vec![StoreCondition {
+                namespaces: ns,
+                namespace_labels: BTreeMap::new(),
+            }];
+        }
+        (s, options)
+    })
 }
 
 fn load(text: &str) -> (Files, Option<airguard::spec::Model>, Vec<diag::Diagnostic>) {

@@ -162,6 +162,17 @@ pub enum Code {
     /// `when.last-sync-older-than`, or its `timeout`): the staleness alert would fire between two
     /// healthy syncs. Raise `stale-after`, or leave it out to derive it from the schedules.
     StaleBoundTooShort,
+    /// Two kinds of pods in one namespace (Airbyte and Airflow sharing a namespace, or the
+    /// ingress controller, DNS or Prometheus pods inside an owned one) carry labels such that the
+    /// pod selector airguard uses for one also matches the other: a policy or peer meant for one
+    /// would also apply to the other, so the components would no longer be isolated from each
+    /// other. Give the pods labels that tell them apart (for example a distinct `release`, or
+    /// more specific `pod-labels`), or run them in separate namespaces.
+    OverlappingSelectors,
+    /// `dns` names DNS pods (`namespace`, `pod-labels`) and DNS addresses (`cidrs`) at once.
+    /// Give one of the two: `cidrs` for NodeLocal DNSCache (`169.254.20.10/32`) or DNS reached
+    /// by address, the pods otherwise.
+    DnsGivenBothWays,
 
     // ---- render self-checks -------------------------------------------------------------------
     /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug

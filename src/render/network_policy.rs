@@ -2,7 +2,9 @@
 //!
 //! Each file (`networkpolicies/<namespace>.yaml`) holds a default-deny policy (ingress and
 //! egress, `podSelector: {}`), then one policy per owned endpoint in that namespace whose rules
-//! implement exactly the topology's flows: the source's egress and the destination's ingress,
+//! implement exactly the topology's flows (and, for pods airguard does not manage that run in
+//! an owned namespace — an ingress controller or DNS pods inside it — one allow-all policy, so
+//! the default deny leaves them as they were): the source's egress and the destination's ingress,
 //! so both ends allow each flow. Flows sharing a peer are merged into one peer with the union of
 //! their ports; peers with the same ports share a rule. Every policy lists the flows it
 //! implements in the `airguard.io/flows` annotation (`<flow id>: <origin>` per line), and every
@@ -46,8 +48,10 @@ struct FileCtx {
 struct PolicyCtx {
     name: String,
     namespace: String,
-    /// Empty for the default deny.
+    /// Empty for the default deny and for unmanaged pods.
     flows: Vec<String>,
+    /// `airguard.io/suppress` lines (`<code>: <reason>`), for the audit.
+    suppress: Vec<String>,
     description: String,
     selector: BTreeMap<String, String>,
     policy_types: Vec<&'static str>,
@@ -92,12 +96,10 @@ pub fn render_topology(_model: &Model, topo: &Topology) -> Result<Vec<Artifact>,
     let mut out = Vec::new();
     for ns in topo.owned_namespaces() {
         let mut policies = vec![default_deny(&ns)];
-        for e in topo
-            .endpoints
-            .iter()
-            .filter(|e| e.owned && e.namespace == ns)
-        {
-            if let Some(p) = endpoint_policy(topo, e) {
+        for e in topo.endpoints.iter().filter(|e| e.namespace == ns) {
+            if !e.owned {
+                policies.push(unmanaged_policy(e));
+            } else if let Some(p) = endpoint_policy(topo, e) {
                 policies.push(p);
             }
         }
@@ -166,10 +168,47 @@ fn default_deny(namespace: &str) -> PolicyCtx {
         description: format!(
             "deny all ingress and egress of every pod in {namespace} not allowed below"
         ),
+        suppress: Vec::new(),
         selector: BTreeMap::new(),
         policy_types: vec!["Ingress", "Egress"],
         ingress: Vec::new(),
         egress: Vec::new(),
+    }
+}
+
+/// The annotation the audit reads suppressions from (`audit::inventory::SUPPRESS_ANNOTATION`).
+pub const SUPPRESS_ANNOTATION: &str = "airguard.io/suppress";
+
+/// Pods airguard does not manage (the ingress controller, the DNS or Prometheus pods) that run
+/// in a namespace it owns: the default deny would cut them off, so one policy gives them back
+/// everything in both directions, as if they were outside it. The owned components' own
+/// policies still decide what reaches them and what they reach. Its `podSelector` selects only
+/// these pods (`spec::validate` rejects overlapping selectors).
+fn unmanaged_policy(e: &Endpoint) -> PolicyCtx {
+    let reason = format!(
+        "`{}` is not managed by airguard ({}); it keeps the access it has outside the default deny",
+        e.id,
+        one_line(&e.origin)
+    );
+    let all = || RuleCtx {
+        flows: vec![format!("everything: {} is not managed by airguard", e.id)],
+        peers: Vec::new(),
+        ports: Vec::new(),
+    };
+    PolicyCtx {
+        name: policy_name(e),
+        namespace: e.namespace.clone(),
+        flows: Vec::new(),
+        description: format!(
+            "{}: {} (not managed by airguard: everything allowed)",
+            e.id,
+            one_line(&e.origin)
+        ),
+        suppress: vec![format!("allow-all-rule: {reason}")],
+        selector: e.labels.clone(),
+        policy_types: vec!["Ingress", "Egress"],
+        ingress: vec![all()],
+        egress: vec![all()],
     }
 }
 
@@ -201,6 +240,7 @@ fn endpoint_policy(topo: &Topology, e: &Endpoint) -> Option<PolicyCtx> {
             .map(|f| format!("{}: {}", f.id, one_line(&f.origin)))
             .collect(),
         description: format!("{}: {}", e.id, one_line(&e.origin)),
+        suppress: Vec::new(),
         selector: e.labels.clone(),
         policy_types,
         ingress,
@@ -358,6 +398,32 @@ mod tests {
             ]
         );
         assert!(out[0].content.starts_with(crate::render::HEADER));
+    }
+
+    #[test]
+    fn unmanaged_pods_in_an_owned_namespace_keep_everything() {
+        let mut m = example_model();
+        m.ingress
+            .as_mut()
+            .expect("example has an ingress")
+            .namespace = "airflow".into();
+        let out = render(&m).unwrap();
+        let airflow = &out[1].content;
+        assert!(
+            airflow.contains("name: airguard-ingress-controller\n"),
+            "{airflow}"
+        );
+        assert!(
+            airflow.contains("  ingress:\n    # everything: ingress-controller is not managed by airguard\n    - {}\n  egress:\n    # everything: ingress-controller is not managed by airguard\n    - {}\n"),
+            "{airflow}"
+        );
+        assert_eq!(airflow.matches("podSelector: {}").count(), 1, "{airflow}");
+        // The audit reads the suppression from the annotation it knows.
+        assert_eq!(
+            SUPPRESS_ANNOTATION,
+            crate::audit::inventory::SUPPRESS_ANNOTATION
+        );
+        assert!(airflow.contains("airguard.io/suppress: \"allow-all-rule: "));
     }
 
     #[test]

@@ -189,10 +189,13 @@ pub struct Ingress {
 /// Cluster DNS.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dns {
-    /// Namespace.
+    /// Namespace of the DNS pods (unused when `cidrs` is set).
     pub namespace: String,
-    /// Pod labels.
+    /// Pod labels of the DNS pods (unused when `cidrs` is set).
     pub pod_labels: BTreeMap<String, String>,
+    /// DNS by address (`dns.cidrs`, sorted, deduplicated): when not empty, DNS is these
+    /// networks, not pods.
+    pub cidrs: Vec<IpNet>,
     /// Port.
     pub port: u16,
 }

@@ -399,26 +399,35 @@ pub struct Ingress {
     pub airflow_ui: bool,
 }
 
-/// Cluster DNS.
+/// Cluster DNS: the DNS pods by namespace and labels (the default, CoreDNS in `kube-system`),
+/// or the addresses DNS is reached at (`cidrs`) — exactly one of the two.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Dns {
-    /// Namespace of the DNS pods (`kube-system`; `openshift-dns` on OpenShift).
-    #[serde(default = "Dns::default_namespace")]
-    pub namespace: String,
-    /// Labels of the DNS pods.
-    #[serde(default = "Dns::default_labels")]
-    pub pod_labels: BTreeMap<String, String>,
-    /// DNS port on the pods (53; 5353 on OpenShift).
+    /// Namespace of the DNS pods (default `kube-system`; `openshift-dns` on OpenShift). Not
+    /// with `cidrs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Labels of the DNS pods (default `k8s-app: kube-dns`). Not with `cidrs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_labels: Option<BTreeMap<String, String>>,
+    /// Addresses DNS is reached at instead of pods, as CIDRs: NodeLocal DNSCache's link-local
+    /// `169.254.20.10/32`, or DNS servers outside the pod network. Not with `namespace` or
+    /// `pod-labels`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidrs: Option<Vec<String>>,
+    /// DNS port (53; 5353 on OpenShift's DNS pods).
     #[serde(default = "Dns::default_port")]
     pub port: i64,
 }
 
 impl Dns {
-    fn default_namespace() -> String {
+    /// The namespace of the DNS pods when `namespace` is not given.
+    pub fn default_namespace() -> String {
         "kube-system".into()
     }
-    fn default_labels() -> BTreeMap<String, String> {
+    /// The labels of the DNS pods when `pod-labels` is not given.
+    pub fn default_labels() -> BTreeMap<String, String> {
         BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())])
     }
     fn default_port() -> i64 {
@@ -427,8 +436,9 @@ impl Dns {
     /// The upstream CoreDNS defaults.
     pub fn default_value() -> Self {
         Self {
-            namespace: Self::default_namespace(),
-            pod_labels: Self::default_labels(),
+            namespace: None,
+            pod_labels: None,
+            cidrs: None,
             port: 53,
         }
     }

@@ -1,6 +1,7 @@
 //! The topology builder: the primitives that add an endpoint and link two endpoints (merging
 //! ports and origins into at most one flow per pair), and the flows every system shares — the
-//! ingress controller and DNS endpoints, ingress to the UIs, and every owned caller to DNS.
+//! ingress controller and DNS endpoints, ingress to the UIs, and every owned caller to DNS (the
+//! DNS pods, or the `dns.cidrs` addresses).
 
 use super::{port, Endpoint, External, Flow, FlowPort, NamedPort, System, Target};
 use crate::spec::model::{Egress, Model, PortRange, Protocol, UiComponent};
@@ -159,6 +160,10 @@ pub(super) fn external_endpoints(model: &Model, b: &mut Builder) {
             "/ingress",
         );
     }
+    if !model.dns.cidrs.is_empty() {
+        // DNS by address (NodeLocal DNSCache, DNS outside the pod network): no DNS pods.
+        return;
+    }
     let labels: Vec<(&str, &str)> = model
         .dns
         .pod_labels
@@ -194,7 +199,8 @@ pub(super) fn ingress_flows(model: &Model, b: &mut Builder) {
     }
 }
 
-/// Every owned endpoint that opens connections resolves names: DNS to the DNS pods only.
+/// Every owned endpoint that opens connections resolves names: DNS to the DNS pods only, or,
+/// with `dns.cidrs`, to those addresses only (flow id `<from>.dns` either way).
 pub(super) fn dns_flows(model: &Model, b: &mut Builder) {
     let p = model.dns.port;
     let ports = [
@@ -214,6 +220,20 @@ pub(super) fn dns_flows(model: &Model, b: &mut Builder) {
         .map(|e| e.id.clone())
         .collect();
     for s in sources {
-        b.link(&s, "dns", &ports, "/dns");
+        if model.dns.cidrs.is_empty() {
+            b.link(&s, "dns", &ports, "/dns");
+        } else {
+            b.flows.push(Flow {
+                id: format!("{s}.dns"),
+                from: s,
+                to: Target::External(External {
+                    name: "dns".into(),
+                    cidrs: model.dns.cidrs.clone(),
+                    except: Vec::new(),
+                }),
+                ports: ports.to_vec(),
+                origin: "/dns/cidrs".into(),
+            });
+        }
     }
 }

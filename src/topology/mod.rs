@@ -2,7 +2,8 @@
 //! spec declares (the flows), derived from a validated [`Model`].
 //!
 //! An [`Endpoint`] is one kind of pod (a chart component, Airbyte's connector job pods, the
-//! ingress controller, the DNS pods, the Prometheus pods) with its namespace, the labels the chart really puts on it
+//! ingress controller, the DNS pods unless DNS is given by address, the Prometheus pods) with
+//! its namespace (several kinds may share one; each selector still picks out one kind), the labels the chart really puts on it
 //! for the chart profile, and its named container ports. A [`Flow`] is one allowed connection
 //! from an endpoint to an endpoint or to external networks, on given ports, with an `origin`
 //! that says why it exists: the JSON pointer of the spec entry that asks for it, or a fixed
@@ -216,6 +217,22 @@ impl Topology {
             .map(|e| e.namespace.as_str())
             .collect();
         set.into_iter().map(str::to_string).collect()
+    }
+
+    /// Pairs (selector end, other end) of distinct endpoints in one namespace where the pod
+    /// selector of the first ([`Endpoint::labels`]) matches the pods of the second
+    /// ([`Endpoint::pod_labels`]): a policy or peer meant for one would also apply to the other.
+    /// Empty for every valid spec (`spec::validate` reports each as `overlapping-selectors`).
+    pub fn selector_overlaps(&self) -> Vec<(&Endpoint, &Endpoint)> {
+        let mut out = Vec::new();
+        for e in &self.endpoints {
+            for o in &self.endpoints {
+                if e.id != o.id && e.namespace == o.namespace && o.selected_by(&e.labels) {
+                    out.push((e, o));
+                }
+            }
+        }
+        out
     }
 
     /// The namespaces airguard owns (isolates with a default deny), sorted and deduplicated.

@@ -84,6 +84,7 @@ pub(crate) fn example_model() -> Model {
         dns: Dns {
             namespace: "kube-system".into(),
             pod_labels: [("k8s-app".to_string(), "kube-dns".to_string())].into(),
+            cidrs: vec![],
             port: 53,
         },
         secrets: Secrets {
@@ -472,4 +473,48 @@ fn dns_goes_to_dns_pods_for_every_client_only() {
         "the db opens no connections"
     );
     assert!(flow(&t, "airbyte-job-pod.dns").is_some());
+}
+
+#[test]
+fn dns_by_address_goes_to_those_cidrs_and_has_no_pods() {
+    let mut m = example_model();
+    m.dns.cidrs = vec!["169.254.20.10/32".parse().unwrap()];
+    let t = Topology::from_model(&m);
+    assert!(t.endpoint("dns").is_none());
+    let f = flow(&t, "airbyte-server.dns").unwrap();
+    assert_eq!(
+        f.to,
+        Target::External(External {
+            name: "dns".into(),
+            cidrs: m.dns.cidrs.clone(),
+            except: vec![],
+        })
+    );
+    assert_eq!(f.origin, "/dns/cidrs");
+    let protocols: Vec<Protocol> = f.ports.iter().map(|p| p.protocol).collect();
+    assert_eq!(protocols, [Protocol::Tcp, Protocol::Udp]);
+    assert!(flow(&t, "airbyte-db.dns").is_none());
+}
+
+#[test]
+fn shared_namespace_selectors_pick_out_one_kind_each() {
+    let mut m = example_model();
+    m.airflow.namespace = m.airbyte.namespace.clone();
+    m.dns.namespace = m.airbyte.namespace.clone();
+    let t = Topology::from_model(&m);
+    assert_eq!(t.owned_namespaces(), ["airbyte"]);
+    assert!(t.selector_overlaps().is_empty());
+    // DNS pods labelled like every Airbyte pod would be selected with them.
+    m.dns.pod_labels = BTreeMap::from([(
+        "app.kubernetes.io/instance".to_string(),
+        "airbyte".to_string(),
+    )]);
+    let t = Topology::from_model(&m);
+    let pairs: Vec<(&str, &str)> = t
+        .selector_overlaps()
+        .iter()
+        .map(|(a, b)| (a.id.as_str(), b.id.as_str()))
+        .collect();
+    assert!(pairs.contains(&("dns", "airbyte-server")), "{pairs:?}");
+    assert!(pairs.iter().all(|(a, _)| *a == "dns"), "{pairs:?}");
 }

@@ -46,14 +46,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
             airflow_ui: i.airflow_ui,
         }
     });
-    cx.dns_label("/dns/namespace", &raw.dns.namespace);
-    cx.labels("/dns/pod-labels", &raw.dns.pod_labels);
-    let dns = model::Dns {
-        namespace: raw.dns.namespace.clone(),
-        pod_labels: raw.dns.pod_labels.clone(),
-        port: cx.port("/dns/port", raw.dns.port),
-    };
-    cx.namespaces(raw);
+    let dns = cx.dns(&raw.dns);
     cx.store_coverage(raw);
     let secrets = cx.secrets(&raw.secrets, &raw.airbyte.api);
     let connections = cx.connections(&raw.connections);
@@ -61,7 +54,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
     let dags = cx.dags(raw);
     let observability = cx.observability(raw);
 
-    Some(Model {
+    let model = Model {
         platform: raw.platform.name.clone(),
         airbyte,
         airflow,
@@ -72,7 +65,9 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
         pipelines,
         dags,
         observability,
-    })
+    };
+    cx.selectors(&model);
+    Some(model)
 }
 
 struct Cx<'a> {

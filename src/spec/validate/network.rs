@@ -1,13 +1,15 @@
 //! Network rules: ports and port ranges, CIDRs and egress rules (with the internet-wide
-//! guard), and the namespaces airguard owns and default-denies.
+//! guard), DNS by pods or by address, and the pod selectors of components sharing a namespace
+//! (each must select one kind of pod only).
 //!
 //! A child of `validate` so it shares the located-diagnostic helpers; it only adds rules.
 
 use super::{erased, Cx};
 use crate::diag::Code;
 use crate::spec::model::{self, PortRange};
-use crate::spec::raw::{self, RawSpec};
+use crate::spec::raw;
 use crate::spec::schema::dotted;
+use crate::topology::{Endpoint, System, Topology};
 use ipnet::IpNet;
 
 impl Cx<'_> {
@@ -193,44 +195,150 @@ impl Cx<'_> {
             .collect()
     }
 
-    /// airguard default-denies the namespaces it owns (Airbyte, its jobs, Airflow), so none of
-    /// them may be a namespace it does not own (ingress, DNS), and Airbyte and Airflow each get
-    /// their own.
-    pub(super) fn namespaces(&mut self, raw: &RawSpec) {
-        let mut owned = vec![("/airbyte/namespace", &raw.airbyte.namespace)];
-        if let Some(j) = &raw.airbyte.jobs_namespace {
-            owned.push(("/airbyte/jobs-namespace", j));
+    /// DNS by pods (`namespace`, `pod-labels`, CoreDNS by default) or by address (`cidrs`),
+    /// never both.
+    pub(super) fn dns(&mut self, d: &raw::Dns) -> model::Dns {
+        let namespace = d
+            .namespace
+            .clone()
+            .unwrap_or_else(raw::Dns::default_namespace);
+        let pod_labels = d
+            .pod_labels
+            .clone()
+            .unwrap_or_else(raw::Dns::default_labels);
+        if d.namespace.is_some() {
+            self.dns_label("/dns/namespace", &namespace);
         }
-        owned.push(("/airflow/namespace", &raw.airflow.namespace));
-        let mut foreign = vec![("dns", &raw.dns.namespace)];
-        if let Some(i) = &raw.ingress {
-            foreign.push(("ingress", &i.namespace));
+        if d.pod_labels.is_some() {
+            self.labels("/dns/pod-labels", &pod_labels);
         }
-        for (pointer, ns) in &owned {
-            for (what, other) in &foreign {
-                if ns == other {
-                    self.push(
-                        Code::ConflictingSettings,
-                        pointer,
-                        format!("namespace `{ns}` is also the {what} namespace"),
-                        "airguard default-denies this namespace",
-                        format!("run Airbyte and Airflow outside the {what} namespace; a default deny there would cut off the {what} pods"),
-                    );
+        let mut cidrs = Vec::new();
+        if let Some(list) = &d.cidrs {
+            let pods: Vec<&str> = [
+                d.namespace.as_ref().map(|_| "namespace"),
+                d.pod_labels.as_ref().map(|_| "pod-labels"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !pods.is_empty() {
+                self.push(
+                    Code::DnsGivenBothWays,
+                    "/dns/cidrs",
+                    format!(
+                        "`dns` gives DNS addresses (`cidrs`) and DNS pods (`{}`) at once",
+                        pods.join("`, `")
+                    ),
+                    "DNS by address",
+                    "keep `cidrs` (NodeLocal DNSCache, or DNS reached by address) or the pods' `namespace` and `pod-labels`, not both".into(),
+                );
+            }
+            if list.is_empty() {
+                self.push(
+                    Code::InvalidValue,
+                    "/dns/cidrs",
+                    "`dns.cidrs` is empty".into(),
+                    "no address",
+                    "list the DNS addresses, e.g. `[169.254.20.10/32]` for NodeLocal DNSCache, or leave `cidrs` out to select the DNS pods".into(),
+                );
+            }
+            for (i, c) in list.iter().enumerate() {
+                let p = format!("/dns/cidrs/{i}");
+                if let Some(net) = self.cidr(&p, c) {
+                    self.internet_wide(&p, "dns", net, false, None);
+                    cidrs.push(net);
                 }
             }
+            cidrs.sort();
+            cidrs.dedup();
         }
-        if raw.airbyte.namespace == raw.airflow.namespace {
+        model::Dns {
+            namespace,
+            pod_labels,
+            cidrs,
+            port: self.port("/dns/port", d.port),
+        }
+    }
+
+    /// Kinds of pods may share a namespace (Airbyte and Airflow, the ingress controller or DNS
+    /// inside an owned one) as long as every pod selector airguard uses picks out exactly one
+    /// kind: no endpoint's selector may match another endpoint's pod labels in its namespace.
+    /// Checked on the topology of a model that is otherwise free of errors.
+    pub(super) fn selectors(&mut self, model: &model::Model) {
+        if crate::diag::has_errors(self.diags) {
+            return;
+        }
+        let topo = Topology::from_model(model);
+        // One diagnostic per selector, naming every other kind of pod it matches; a pair whose
+        // selectors match each other is reported once.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut groups: Vec<(&Endpoint, Vec<&Endpoint>)> = Vec::new();
+        for (sel, other) in topo.selector_overlaps() {
+            if seen.contains(&(other.id.as_str(), sel.id.as_str())) {
+                continue;
+            }
+            seen.insert((sel.id.as_str(), other.id.as_str()));
+            match groups.last_mut() {
+                Some((s, list)) if s.id == sel.id => list.push(other),
+                _ => groups.push((sel, vec![other])),
+            }
+        }
+        for (sel, others) in groups {
+            // Point at the labels the user chose if either end has them, else at the namespace
+            // that made the two share one.
+            let at = std::iter::once(sel)
+                .chain(others.iter().copied())
+                .min_by_key(|e| blame_rank(e))
+                .map_or("/airflow/namespace", |e| blame_pointer(self.doc, e));
+            let labels: Vec<String> = sel
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let names: Vec<&str> = others.iter().map(|o| o.id.as_str()).collect();
             self.push(
-                Code::ConflictingSettings,
-                "/airflow/namespace",
+                Code::OverlappingSelectors,
+                at,
                 format!(
-                    "Airbyte and Airflow share namespace `{}`",
-                    raw.airflow.namespace
+                    "in namespace `{}`, the pod selector of `{}` ({{{}}}) also matches the pods of `{}`",
+                    sel.namespace,
+                    sel.id,
+                    labels.join(", "),
+                    names.join("`, `")
                 ),
-                "same namespace as Airbyte",
-                "give Airflow its own namespace: airguard isolates the two systems from each other"
-                    .into(),
+                "selects more than one kind of pod",
+                format!(
+                    "give `{}` pod labels that no other component in `{}` has, or run it in a separate namespace",
+                    sel.id, sel.namespace
+                ),
             );
         }
+    }
+}
+
+/// Which end of an overlap a diagnostic points at: labels the user wrote first, then Airflow's
+/// namespace (the one that joined Airbyte's), then Airbyte's.
+fn blame_rank(e: &Endpoint) -> u8 {
+    match e.system {
+        System::Ingress | System::Dns | System::Monitoring => 0,
+        System::Airflow => 1,
+        System::Airbyte => 2,
+    }
+}
+
+fn blame_pointer(doc: &super::Document, e: &Endpoint) -> &'static str {
+    match e.system {
+        System::Ingress => "/ingress/pod-labels",
+        System::Dns if doc.place("/dns/pod-labels").is_some() => "/dns/pod-labels",
+        System::Dns if doc.place("/dns/namespace").is_some() => "/dns/namespace",
+        System::Dns => "/dns",
+        System::Monitoring => "/observability/prometheus/pod-labels",
+        System::Airflow => "/airflow/namespace",
+        System::Airbyte
+            if e.component == "job-pod" && doc.place("/airbyte/jobs-namespace").is_some() =>
+        {
+            "/airbyte/jobs-namespace"
+        }
+        System::Airbyte => "/airbyte/namespace",
     }
 }
