@@ -6,6 +6,8 @@
 //! goes in. Every rendered object is parsed back into its typed model and checked before it is
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
+pub mod airbyte_secrets;
+pub mod airbyte_values;
 pub mod airflow_conn;
 pub mod dags;
 mod env;
@@ -63,6 +65,7 @@ pub fn header() -> String {
 pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let mut out: Vec<Artifact> = Vec::new();
     out.push(helm_values::render(model)?);
+    out.extend(airbyte_values::render(model)?);
     out.extend(network_policy::render(model)?);
     out.extend(external_secret::render(model)?);
     out.extend(observability::render(model)?);
@@ -79,7 +82,7 @@ fn kustomization(resources: &[Artifact]) -> Artifact {
     let mut paths: Vec<&str> = resources
         .iter()
         .map(|a| a.path.as_str())
-        .filter(|p| !p.starts_with("airflow/"))
+        .filter(|p| !p.starts_with("airflow/") && !p.starts_with("airbyte/"))
         .collect();
     paths.sort_unstable();
     if paths.is_empty() {
