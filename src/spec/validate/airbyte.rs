@@ -558,6 +558,15 @@ impl Cx<'_> {
             allow_internet: st.allow_internet,
             reason: st.reason.as_deref(),
         });
+        if st.ports.is_empty() {
+            self.push(
+                Code::AllPortsEgress,
+                &format!("{P}/ports"),
+                "the object storage `airbyte.storage` allows every TCP port".into(),
+                "no ports listed",
+                "list the ports the store serves, e.g. `ports: [443]`".into(),
+            );
+        }
         let ports = self.ports(&format!("{P}/ports"), &st.ports);
         let (b, auth) = (buckets?, auth?);
         let log = b.log.clone();
