@@ -26,6 +26,8 @@ mod upstream;
 /// Small helpers shared by the modules: paths to fixtures, the binary under test.
 mod util;
 
+/// Airbyte's chart values and the external database / storage layouts: key walk, keys, flows.
+mod airbyte_values;
 /// `airguard audit`: the semantic case table, output formats, CLI behaviour.
 mod audit;
 

@@ -98,7 +98,34 @@ prop_compose! {
         egress in egress_list(6), registry in egress_list(2), k8s in prop::collection::vec(cidr(), 1..3),
         provider in provider(), cluster in prop::bool::ANY, n_conns in 0usize..6, pgbouncer in prop::bool::ANY,
         ingress in prop::bool::ANY, dns_port in prop_oneof![Just(53i64), Just(5353i64)],
+        ext_db in prop::bool::ANY, storage_kind in 0u8..5, db_cidr in cidr(),
     ) -> RawSpec {
+        // Production layouts: an external database and S3 (keys or workload identity), GCS or
+        // Azure storage; their credentials replace `secrets.postgres` / `secrets.minio`.
+        let database = ext_db.then(|| AirbyteDatabase {
+            host: "db.example.internal".into(), port: 5432, name: "airbyte".into(), cidrs: vec![db_cidr],
+            user: "platform/db#user".into(), password: "platform/db#password".into(),
+        });
+        let creds = |a: Option<&str>, s: Option<&str>, j: Option<&str>, c: Option<&str>| Some(StorageCredentials {
+            access_key_id: a.map(Into::into), secret_access_key: s.map(Into::into),
+            credentials_json: j.map(Into::into), connection_string: c.map(Into::into),
+        });
+        let storage = (storage_kind > 0).then(|| AirbyteStorage {
+            kind: match storage_kind { 1 | 2 => StorageKind::S3, 3 => StorageKind::Gcs, _ => StorageKind::Azure },
+            buckets: Some(StorageBuckets { log: "logs".into(), state: "state".into(), workload_output: "out".into(), activity_payload: None, audit_logging: None }),
+            region: (storage_kind <= 2).then(|| "eu-west-1".into()),
+            credentials: match storage_kind {
+                1 => creds(Some("platform/s3#id"), Some("platform/s3#secret"), None, None),
+                2 => None,
+                3 => creds(None, None, Some("platform/gcs#key"), None),
+                _ => creds(None, None, None, Some("platform/azure#conn")),
+            },
+            workload_identity: storage_kind == 2,
+            cidrs: vec!["52.218.0.0/17".into()],
+            ports: vec![PortSpec::Single(443)],
+            allow_internet: false,
+            reason: None,
+        });
         let connections: Vec<Connection> = (0..n_conns)
             .map(|i| Connection { name: format!("conn{i}"), id: format!("00000000-0000-4000-8000-{i:012}"), min_records: Some(i as u64) })
             .collect();
@@ -124,6 +151,8 @@ prop_compose! {
                 egress,
                 registry_egress: registry,
                 kubernetes_api: KubernetesApi { cidrs: { let mut k = k8s; k.sort(); k.dedup(); k }, ports: vec![PortSpec::Single(443)], allow_internet: false, reason: None },
+                database: database.clone(),
+                storage: storage.clone(),
             },
             airflow: Airflow {
                 namespace: format!("af-{af_ns}"),
@@ -149,8 +178,8 @@ prop_compose! {
                 creation_policy: CreationPolicy::Owner,
                 deletion_policy: DeletionPolicy::Retain,
                 airbyte: Some(AirbyteCredentials { client_id: Some("platform/airbyte#client_id".into()), client_secret: Some("platform/airbyte#client_secret".into()), token: None }),
-                postgres: Some(PasswordRef { password: "platform/db#password".into(), user: Some("platform/db#user".into()) }),
-                minio: Some(MinioCredentials { user: None, password: "platform/minio#password".into() }),
+                postgres: database.is_none().then(|| PasswordRef { password: "platform/db#password".into(), user: Some("platform/db#user".into()) }),
+                minio: storage.is_none().then(|| MinioCredentials { user: None, password: "platform/minio#password".into() }),
             },
             connections,
             observability: (!pipelines.is_empty() && pgbouncer).then(|| Observability {

@@ -173,6 +173,22 @@ pub enum Code {
     /// Give one of the two: `cidrs` for NodeLocal DNSCache (`169.254.20.10/32`) or DNS reached
     /// by address, the pods otherwise.
     DnsGivenBothWays,
+    /// An external service Airbyte's pods must reach — `airbyte.database`, or `airbyte.storage`
+    /// of type `s3`, `gcs` or `azure` — lists no `cidrs`. The rendered policies open exactly
+    /// those networks from exactly the components that use the service (per chart line); without
+    /// them, nothing could reach it. List the addresses it answers on (a managed database's
+    /// subnet, the object store's ranges), or `0.0.0.0/0` with `allow-internet: true` and a
+    /// `reason` for storage.
+    ExternalServiceWithoutCidrs,
+    /// `airbyte.storage` lacks what its `type` needs: the bucket names (`buckets`, for `s3`,
+    /// `gcs` and `azure`), the `region` (`s3`), or its credentials — `access-key-id` and
+    /// `secret-access-key` or `workload-identity: true` for `s3`, `credentials-json` for `gcs`,
+    /// `connection-string` for `azure` — or it sets credentials of another type.
+    IncompleteStorage,
+    /// The spec sets something the chart line it names (`airbyte.chart`) cannot express in its
+    /// values: `buckets.audit-logging` exists only in chart V2, and neither chart line has a workload-identity setting for GCS or Azure storage (they read a
+    /// key or connection string from a Secret). Remove the key or change the chart line.
+    UnsupportedByChart,
 
     // ---- render self-checks -------------------------------------------------------------------
     /// A rendered artifact failed its own self-check (typed parse-back or schema). This is a bug

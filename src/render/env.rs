@@ -25,6 +25,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/airflow-values.yaml.j2"),
     ),
     (
+        "airbyte-values.yaml.j2",
+        include_str!("../../templates/airbyte-values.yaml.j2"),
+    ),
+    (
         "prometheusrule.yaml.j2",
         include_str!("../../templates/prometheusrule.yaml.j2"),
     ),

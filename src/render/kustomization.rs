@@ -4,7 +4,7 @@
 //! Like every other artifact it is parsed back before it is returned, into a closed serde type
 //! (`apiVersion`, `kind`, `resources` and nothing else): the resources must be sorted, unique,
 //! and exactly the rendered files that hold Kubernetes objects (not the Helm values under
-//! `airflow/`, which are not objects, nor the DAGs, rendered after it).
+//! `airflow/` and `airbyte/`, which are not objects, nor the DAGs, rendered after it).
 
 use super::{header, Artifact, RenderError};
 use serde::Deserialize;
@@ -27,7 +27,7 @@ fn resources(artifacts: &[Artifact]) -> Vec<&str> {
     let mut paths: Vec<&str> = artifacts
         .iter()
         .map(|a| a.path.as_str())
-        .filter(|p| !p.starts_with("airflow/"))
+        .filter(|p| !p.starts_with("airflow/") && !p.starts_with("airbyte/"))
         .collect();
     paths.sort_unstable();
     paths

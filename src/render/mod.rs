@@ -6,6 +6,8 @@
 //! goes in. Every rendered object is parsed back into its typed model and checked before it is
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
+pub mod airbyte_secrets;
+pub mod airbyte_values;
 pub mod airflow_conn;
 pub mod dags;
 mod env;
@@ -77,6 +79,7 @@ pub fn header() -> String {
 pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     let mut out: Vec<Artifact> = Vec::new();
     out.push(helm_values::render(model)?);
+    out.extend(airbyte_values::render(model)?);
     out.extend(network_policy::render(model)?);
     out.extend(external_secret::render(model)?);
     out.extend(observability::render(model)?);

@@ -17,6 +17,7 @@ pub use super::raw::{
 };
 // The secret store's provider settings are used as the spec states them (validation only checks
 // them); other modules name them from here, never from `spec::raw`.
+pub use super::raw::StorageKind;
 pub use super::raw::{
     AwsAuth, AwsProvider, AwsService, AzureAuthType, AzureProvider, GcpAuth, GcpProvider,
     SecretKeyRef, ServiceAccountRef, VaultAuth, VaultKvVersion, VaultProvider,
@@ -81,6 +82,68 @@ pub struct Airbyte {
     pub registry_egress: Vec<Egress>,
     /// Kubernetes API endpoint.
     pub kubernetes_api: Egress,
+    /// The external database; `None` is the chart's in-cluster `airbyte-db`.
+    pub database: Option<ExternalDatabase>,
+    /// The external object storage; `None` is the chart's in-cluster MinIO.
+    pub storage: Option<ExternalStorage>,
+}
+
+/// Airbyte's external PostgreSQL (`airbyte.database`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExternalDatabase {
+    /// Host name.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Database name.
+    pub name: String,
+    /// Remote key of the user.
+    pub user: RemoteRef,
+    /// Remote key of the password.
+    pub password: RemoteRef,
+    /// The networks and port the database's clients may reach (`origin` `/airbyte/database`).
+    pub egress: Egress,
+}
+
+/// Airbyte's external object storage (`airbyte.storage` with `s3`, `gcs` or `azure`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExternalStorage {
+    /// `S3`, `Gcs` or `Azure` (never `Minio`).
+    pub kind: StorageKind,
+    /// Log bucket.
+    pub log_bucket: String,
+    /// State bucket.
+    pub state_bucket: String,
+    /// Workload output bucket.
+    pub workload_output_bucket: String,
+    /// Activity payload bucket (defaults to the log bucket).
+    pub activity_payload_bucket: String,
+    /// Audit logging bucket (chart V2; defaults to the log bucket).
+    pub audit_logging_bucket: String,
+    /// AWS region (S3).
+    pub region: Option<String>,
+    /// How the pods authenticate.
+    pub auth: StorageAuth,
+    /// The networks and ports storage clients may reach (`origin` `/airbyte/storage`).
+    pub egress: Egress,
+}
+
+/// How Airbyte's pods authenticate to external object storage.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StorageAuth {
+    /// S3 access keys by reference.
+    S3Keys {
+        /// Access key id.
+        access_key_id: RemoteRef,
+        /// Secret access key.
+        secret_access_key: RemoteRef,
+    },
+    /// S3 through the pods' workload identity (IRSA) or instance profile.
+    WorkloadIdentity,
+    /// A GCS service account key (JSON) by reference.
+    GcsJson(RemoteRef),
+    /// An Azure Storage connection string by reference.
+    AzureConnectionString(RemoteRef),
 }
 
 /// Base path of the public Airbyte API on the server, the only API the Airflow provider speaks.

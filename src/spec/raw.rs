@@ -137,6 +137,131 @@ pub struct Airbyte {
     pub registry_egress: Vec<EgressRule>,
     /// The Kubernetes API endpoint the workload-launcher creates job pods through.
     pub kubernetes_api: KubernetesApi,
+    /// Airbyte's database. Absent: the chart's in-cluster `airbyte-db`. Given: an external
+    /// PostgreSQL (RDS, Cloud SQL, Azure Database), reached at `cidrs` on `port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<AirbyteDatabase>,
+    /// Where Airbyte keeps logs, state and workload output. Absent: the chart's in-cluster MinIO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<AirbyteStorage>,
+}
+
+/// An external PostgreSQL database for Airbyte (and its Temporal).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AirbyteDatabase {
+    /// Host name of the database (what Airbyte connects to).
+    pub host: String,
+    /// Port (default 5432).
+    #[serde(default = "AirbyteDatabase::default_port")]
+    pub port: i64,
+    /// Database name (chart V1 `global.database.database`, V2 `global.database.name`).
+    pub name: String,
+    /// Addresses the database answers on, as CIDRs: the only destinations the database's
+    /// clients may reach for it.
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+    /// Remote key of the database user (`path#property`).
+    pub user: RemoteKey,
+    /// Remote key of the database password (`path#property`).
+    pub password: RemoteKey,
+}
+
+impl AirbyteDatabase {
+    fn default_port() -> i64 {
+        5432
+    }
+}
+
+/// Object storage kind.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageKind {
+    /// The chart's in-cluster MinIO (the default).
+    Minio,
+    /// Amazon S3.
+    S3,
+    /// Google Cloud Storage.
+    Gcs,
+    /// Azure Blob Storage.
+    Azure,
+}
+
+/// Airbyte's object storage: logs, state and workload output.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AirbyteStorage {
+    /// `minio` (in-cluster, the default), `s3`, `gcs` or `azure`.
+    #[serde(rename = "type")]
+    pub kind: StorageKind,
+    /// Bucket (Azure: container) names, as the chart names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<StorageBuckets>,
+    /// AWS region of the S3 buckets (`s3` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Credentials by remote secret reference: `access-key-id` and `secret-access-key` (s3),
+    /// `credentials-json` (gcs), `connection-string` (azure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<StorageCredentials>,
+    /// Use the pods' workload identity instead of credentials (S3 through IRSA or the node's
+    /// instance profile; the charts support no workload identity for GCS or Azure).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub workload_identity: bool,
+    /// Addresses of the storage service, as CIDRs: the only destinations storage clients reach.
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+    /// Ports of the storage service (default 443).
+    #[serde(default = "AirbyteStorage::default_ports")]
+    pub ports: Vec<PortSpec>,
+    /// Must be `true` to allow `0.0.0.0/0` or `::/0` (object stores rarely have fixed addresses).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_internet: bool,
+    /// Why this egress is needed; required with `allow-internet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl AirbyteStorage {
+    fn default_ports() -> Vec<PortSpec> {
+        vec![PortSpec::Single(443)]
+    }
+}
+
+/// Bucket names (the chart's `global.storage.bucket.*`).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StorageBuckets {
+    /// Job logs (`bucket.log`).
+    pub log: String,
+    /// Connection state (`bucket.state`).
+    pub state: String,
+    /// Workload output (`bucket.workloadOutput`).
+    pub workload_output: String,
+    /// Activity payloads (`bucket.activityPayload`; default: the log bucket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_payload: Option<String>,
+    /// Audit logs (`bucket.auditLogging`, chart V2 only; default: the log bucket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_logging: Option<String>,
+}
+
+/// Object storage credentials in the secret provider.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StorageCredentials {
+    /// Remote key of the S3 access key id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<RemoteKey>,
+    /// Remote key of the S3 secret access key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<RemoteKey>,
+    /// Remote key of the GCS service account key (JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_json: Option<RemoteKey>,
+    /// Remote key of the Azure Storage connection string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_string: Option<RemoteKey>,
 }
 
 /// Which API flavour airguard and Airflow talk to.

@@ -1,9 +1,11 @@
 //! Airbyte's inventory and flows: each component for the chart line and version (labels, container
-//! ports), connector job pods, the connector-builder backend, and the declared egress.
+//! ports), connector job pods, the connector-builder backend, the declared egress, and the
+//! in-cluster database and MinIO or, when the spec names external ones, flows from exactly their
+//! clients to the networks it declares.
 
 use super::builder::{named, Builder};
 use super::{port, FlowPort, System};
-use crate::spec::model::{ChartProfile, Model, Protocol, SecretPersistence, UiComponent};
+use crate::spec::model::{ChartProfile, Egress, Model, Protocol, SecretPersistence, UiComponent};
 
 pub(super) fn airbyte(model: &Model, b: &mut Builder) {
     let ab = &model.airbyte;
@@ -85,30 +87,35 @@ pub(super) fn airbyte(model: &Model, b: &mut Builder) {
     component(b, builder.component, &[("http", port::BUILDER, tcp)]);
     let e = b.endpoints.last_mut().expect("an endpoint was added");
     e.origin = format!("{chart}: {} pods ({})", builder.component, builder.why);
-    // The internal DB and MinIO are root templates of both chart lines.
-    let db_name = format!("{rel}-db");
-    b.endpoint(
-        System::Airbyte,
-        "db",
-        ns,
-        &[
-            ("app.kubernetes.io/name", &db_name),
-            ("app.kubernetes.io/instance", rel),
-        ],
-        &[("postgres", port::DB, tcp)],
-        true,
-        &format!("{chart}: internal database (airbyte-db-svc)"),
-    );
-    let minio_name = format!("{rel}-minio");
-    b.endpoint(
-        System::Airbyte,
-        "minio",
-        ns,
-        &[("app.kubernetes.io/name", &minio_name)],
-        &[("minio", port::MINIO, tcp)],
-        true,
-        &format!("{chart}: internal MinIO (airbyte-minio-svc)"),
-    );
+    // The internal DB and MinIO are root templates of both chart lines; an external database or
+    // object store replaces them (`airbyte.database`, `airbyte.storage`).
+    if ab.database.is_none() {
+        let db_name = format!("{rel}-db");
+        b.endpoint(
+            System::Airbyte,
+            "db",
+            ns,
+            &[
+                ("app.kubernetes.io/name", &db_name),
+                ("app.kubernetes.io/instance", rel),
+            ],
+            &[("postgres", port::DB, tcp)],
+            true,
+            &format!("{chart}: internal database (airbyte-db-svc)"),
+        );
+    }
+    if ab.storage.is_none() {
+        let minio_name = format!("{rel}-minio");
+        b.endpoint(
+            System::Airbyte,
+            "minio",
+            ns,
+            &[("app.kubernetes.io/name", &minio_name)],
+            &[("minio", port::MINIO, tcp)],
+            true,
+            &format!("{chart}: internal MinIO (airbyte-minio-svc)"),
+        );
+    }
     // Connector job pods: labelled `airbyte: job-pod` by the workload-launcher (PodLabeler),
     // in the jobs namespace; custom job labels are never applied, so this is the only selector.
     b.endpoint(
@@ -135,26 +142,42 @@ pub(super) fn airbyte(model: &Model, b: &mut Builder) {
             &fact(from, to),
         );
     };
+    // The database's clients (the database env each pod gets; temporal via POSTGRES_SEEDS) and
+    // the storage's clients (the storage env and, for GCS, the credentials volume: server,
+    // worker, workload-launcher, and job pods for logs, state and workload output).
+    let to_db = |b: &mut Builder, c: &str| match &ab.database {
+        None => chart_flow(b, c, "db", &db),
+        Some(ext) => external(b, c, &ext.egress, &fact(c, "database")),
+    };
+    let to_storage = |b: &mut Builder, c: &str| match &ab.storage {
+        None => chart_flow(b, c, "minio", &minio),
+        Some(ext) => external(b, c, &ext.egress, &fact(c, "storage")),
+    };
     for c in ["server", "worker", "workload-launcher"] {
-        chart_flow(b, c, "db", &db);
+        to_db(b, c);
         chart_flow(b, c, "temporal", &temporal);
-        chart_flow(b, c, "minio", &minio);
+        to_storage(b, c);
     }
     for c in ["worker", "workload-launcher"] {
         chart_flow(b, c, "server", &server);
         chart_flow(b, c, "workload-api-server", &wl_api);
     }
-    chart_flow(b, "workload-api-server", "db", &db);
+    to_db(b, "workload-api-server");
+    if ab.chart == ChartProfile::V2 && ab.storage.is_some() {
+        // V2 (main) also gives the workload-api-server the storage env; the in-cluster MinIO
+        // flows are kept as they were.
+        to_storage(b, "workload-api-server");
+    }
     chart_flow(b, "workload-api-server", "temporal", &temporal);
     if profile == "v1" {
         // V1 also sets INTERNAL_API_HOST on the workload-api-server.
         chart_flow(b, "workload-api-server", "server", &server);
     }
-    chart_flow(b, "cron", "db", &db);
+    to_db(b, "cron");
     chart_flow(b, "cron", "temporal", &temporal);
     chart_flow(b, "cron", "workload-api-server", &wl_api);
-    chart_flow(b, "bootloader", "db", &db);
-    chart_flow(b, "temporal", "db", &db);
+    to_db(b, "bootloader");
+    to_db(b, "temporal");
     if ab.ui == UiComponent::Webapp {
         chart_flow(b, "webapp", "server", &server);
     }
@@ -183,15 +206,18 @@ pub(super) fn airbyte(model: &Model, b: &mut Builder) {
     }
     chart_flow(b, "job-pod", "workload-api-server", &wl_api);
     chart_flow(b, "job-pod", "server", &server);
-    chart_flow(b, "job-pod", "minio", &minio);
+    to_storage(b, "job-pod");
     if ab.secret_persistence == SecretPersistence::ConfigDb {
         // TESTING_CONFIG_DB_TABLE: the job pod's init container reads secrets from the DB.
-        b.link(
-            "airbyte-job-pod",
-            "airbyte-db",
-            &db,
-            "/airbyte/secret-persistence",
-        );
+        match &ab.database {
+            None => b.link(
+                "airbyte-job-pod",
+                "airbyte-db",
+                &db,
+                "/airbyte/secret-persistence",
+            ),
+            Some(ext) => external(b, "job-pod", &ext.egress, "/airbyte/secret-persistence"),
+        }
     }
     for rule in &ab.egress {
         b.egress("airbyte-job-pod", &format!("egress-{}", rule.name), rule);
@@ -210,6 +236,15 @@ pub(super) fn airbyte(model: &Model, b: &mut Builder) {
         "kubernetes-api",
         &named(&ab.kubernetes_api, "kubernetes-api"),
     );
+}
+
+/// A flow from an Airbyte component to an external service (`airbyte.database`,
+/// `airbyte.storage`); its origin is the spec entry and the chart fact that makes the component
+/// a client. The flow id is `airbyte-<component>.<rule name>`.
+fn external(b: &mut Builder, component: &str, rule: &Egress, why: &str) {
+    let mut r = rule.clone();
+    r.origin = format!("{}; {why}", rule.origin);
+    b.egress(&format!("airbyte-{component}"), &rule.name, &r);
 }
 
 /// The connector builder backend the Airbyte server calls (`research/airbyte-facts.md` §5).

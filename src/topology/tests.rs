@@ -59,6 +59,8 @@ pub(crate) fn example_model() -> Model {
                 reason: None,
                 origin: "/airbyte/kubernetes-api".into(),
             },
+            database: None,
+            storage: None,
         },
         airflow: Airflow {
             namespace: "airflow".into(),

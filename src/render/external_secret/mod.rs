@@ -23,96 +23,12 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+use super::airbyte_secrets::storage_keys;
+pub use super::airbyte_secrets::{
+    ChartKeys, AIRBYTE_AUTH_SECRET_NAME, AIRBYTE_CONFIG_SECRET_NAME, AUTH_CREATION_POLICY,
+    AUTH_DELETION_POLICY,
+};
 use super::airflow_conn::connection_json;
-
-/// The Secret for the Airbyte instance-admin application (API client id and secret).
-///
-/// Both chart lines read it in the community edition: V2 `templates/config/_auth.tpl`
-/// (`global.auth.managedSecretName`, default `airbyte-auth-secrets`, keys
-/// `instance-admin-client-id`, `instance-admin-client-secret`, `instance-admin-password`); V1
-/// `charts/airbyte-server/templates/deployment.yaml` (edition `community` with
-/// `global.auth.enabled`: `AB_INSTANCE_ADMIN_PASSWORD`/`_CLIENT_ID`/`_CLIENT_SECRET` from
-/// `global.auth.secretName`, default `airbyte-auth-secrets`, keys
-/// `global.auth.instanceAdmin.{password,clientId,clientSecret}SecretKey` with the same defaults).
-/// V1's `global.auth.instanceAdmin.secretName` (default `airbyte-config-secrets`, keys
-/// `instance-admin-email`/`instance-admin-password`) is read only by the pro/enterprise editions
-/// (`charts/airbyte/templates/_enterprise.tpl`, `INITIAL_USER_EMAIL`/`INITIAL_USER_PASSWORD`).
-///
-/// Airbyte creates this Secret on install and keeps keys of its own in it
-/// (`jwt-signature-secret`, `dataplane-client-*`), so its ExternalSecret always merges
-/// ([`AUTH_CREATION_POLICY`], [`AUTH_DELETION_POLICY`]).
-pub const AIRBYTE_AUTH_SECRET_NAME: &str = "airbyte-auth-secrets";
-
-/// Creation policy of the `airbyte-auth-secrets` ExternalSecret, whatever
-/// `secrets.creation-policy` says: `Owner` would drop Airbyte's own keys on every refresh. The
-/// spec field has a serde default, so an explicit `owner` cannot be told from an omitted one.
-pub const AUTH_CREATION_POLICY: CreationPolicy = CreationPolicy::Merge;
-
-/// Deletion policy of the `airbyte-auth-secrets` ExternalSecret (ESO forbids `Delete` with
-/// `Merge`; `Retain` leaves Airbyte's Secret alone when the remote keys go).
-pub const AUTH_DELETION_POLICY: DeletionPolicy = DeletionPolicy::Retain;
-
-/// The Secret for Airbyte's database and MinIO credentials. The name is the one Airbyte's docs
-/// recommend ("Preconfiguring Kubernetes Secrets", docs.airbyte.com/deploying-airbyte/creating-secrets);
-/// the chart must be told to read it with `global.database.secretName` and
-/// `global.storage.secretName` (V1 `charts/airbyte/templates/_database.tpl` and `_storage.tpl`;
-/// V2 `charts/v2/airbyte/templates/config/_database.tpl` and `_storage.tpl`, airbyte-platform).
-/// The chart's own `<release>-airbyte-secrets` is a Helm hook Secret the chart rewrites, so ESO
-/// must not own it.
-pub const AIRBYTE_CONFIG_SECRET_NAME: &str = "airbyte-config-secrets";
-
-/// Keys the Airbyte chart profile expects in its credential Secrets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChartKeys {
-    /// Database user (`global.database.userSecretKey` default `DATABASE_USER`; both lines).
-    pub database_user: &'static str,
-    /// Database password (`global.database.passwordSecretKey` default; both lines).
-    pub database_password: &'static str,
-    /// Read-replica user and password keys that chart V2 (2.1+) also reads from the database
-    /// Secret (`_database.tpl` `CONFIG_DATABASE_REPLICA_USER`/`_PASSWORD`; the chart's default
-    /// values are the primary user and password); none for V1.
-    pub database_replica: Option<(&'static str, &'static str)>,
-    /// MinIO access key id (V1 `_storage.tpl` `airbyte.storage.minio.envs` default
-    /// `MINIO_ACCESS_KEY_ID`; V2 `_storage.tpl` `global.storage.minio.accessKeyIdSecretKey`
-    /// default `AWS_ACCESS_KEY_ID`, also read by V2 `_minio.tpl` as `MINIO_ROOT_USER`).
-    pub minio_access_key_id: &'static str,
-    /// MinIO secret key (V1 `MINIO_SECRET_ACCESS_KEY`; V2 `AWS_SECRET_ACCESS_KEY`, also
-    /// `MINIO_ROOT_PASSWORD`).
-    pub minio_secret_access_key: &'static str,
-    /// Instance-admin client id (`instance-admin-client-id`).
-    pub client_id: &'static str,
-    /// Instance-admin client secret (`instance-admin-client-secret`).
-    pub client_secret: &'static str,
-    /// Instance-admin password (`instance-admin-password`), used for basic auth.
-    pub admin_password: &'static str,
-}
-
-impl ChartKeys {
-    /// The keys for a chart line.
-    pub const fn for_chart(chart: ChartProfile) -> Self {
-        let (id, secret) = match chart {
-            ChartProfile::V1 => ("MINIO_ACCESS_KEY_ID", "MINIO_SECRET_ACCESS_KEY"),
-            ChartProfile::V2 => ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
-        };
-        let replica = match chart {
-            ChartProfile::V1 => None,
-            ChartProfile::V2 => Some((
-                "CONFIG_DATABASE_REPLICA_USER",
-                "CONFIG_DATABASE_REPLICA_PASSWORD",
-            )),
-        };
-        Self {
-            database_user: "DATABASE_USER",
-            database_password: "DATABASE_PASSWORD",
-            database_replica: replica,
-            minio_access_key_id: id,
-            minio_secret_access_key: secret,
-            client_id: "instance-admin-client-id",
-            client_secret: "instance-admin-client-secret",
-            admin_password: "instance-admin-password",
-        }
-    }
-}
 
 /// Render the ESO artifacts: `secrets/cluster-secret-store.yaml` (ClusterSecretStore only) and
 /// one `secrets/<namespace>.yaml` per namespace that receives Secrets.
@@ -321,23 +237,31 @@ fn airbyte_side(model: &Model) -> Vec<ExternalSecretCtx> {
         ns,
         config_comment(
             model.airbyte.chart,
-            s.postgres_password.is_some(),
-            s.postgres_user.is_some(),
+            s.postgres_password.is_some() || model.airbyte.database.is_some(),
+            s.postgres_user.is_some() || model.airbyte.database.is_some(),
         ),
     );
-    if let Some(u) = &s.postgres_user {
+    // The external database's credentials replace `secrets.postgres` (validation rejects both).
+    let (db_user, db_password) = match &model.airbyte.database {
+        Some(ext) => (Some(&ext.user), Some(&ext.password)),
+        None => (s.postgres_user.as_ref(), s.postgres_password.as_ref()),
+    };
+    if let Some(u) = db_user {
         config.data.push(data(keys.database_user, u));
     }
-    if let Some(p) = &s.postgres_password {
+    if let Some(p) = db_password {
         config.data.push(data(keys.database_password, p));
     }
     if let Some((ru, rp)) = keys.database_replica {
-        if let Some(u) = &s.postgres_user {
+        if let Some(u) = db_user {
             config.data.push(data(ru, u));
         }
-        if let Some(p) = &s.postgres_password {
+        if let Some(p) = db_password {
             config.data.push(data(rp, p));
         }
+    }
+    if let Some(st) = &model.airbyte.storage {
+        storage_data(&mut config, model.airbyte.chart, st);
     }
     if let Some(u) = &s.minio_user {
         config.data.push(data(keys.minio_access_key_id, u));
@@ -355,6 +279,39 @@ fn airbyte_side(model: &Model) -> Vec<ExternalSecretCtx> {
         out.push(config);
     }
     out
+}
+
+/// The external storage's credentials, under the keys the rendered values name
+/// ([`storage_keys`]); nothing for workload identity.
+fn storage_data(config: &mut ExternalSecretCtx, chart: ChartProfile, st: &model::ExternalStorage) {
+    let refs: Vec<&RemoteRef> = match &st.auth {
+        model::StorageAuth::S3Keys {
+            access_key_id,
+            secret_access_key,
+        } => vec![access_key_id, secret_access_key],
+        model::StorageAuth::WorkloadIdentity => return,
+        model::StorageAuth::GcsJson(r) | model::StorageAuth::AzureConnectionString(r) => vec![r],
+    };
+    for ((_, key), r) in storage_keys(chart, st.kind).into_iter().zip(refs) {
+        config.data.push(data(key, r));
+    }
+    config.comment[0] = format!(
+        "Airbyte database and {} storage credentials, keyed for chart {}.",
+        storage_name(st.kind),
+        chart_name(chart)
+    );
+    config.comment.push(
+        "airbyte/values.yaml points the chart at this Secret and names each storage key.".into(),
+    );
+}
+
+fn storage_name(kind: model::StorageKind) -> &'static str {
+    match kind {
+        model::StorageKind::S3 => "S3",
+        model::StorageKind::Gcs => "GCS",
+        model::StorageKind::Azure => "Azure Blob",
+        model::StorageKind::Minio => "MinIO",
+    }
 }
 
 /// Comment lines above the `airbyte-auth-secrets` ExternalSecret, naming the chart's values keys.

@@ -108,6 +108,8 @@ impl Cx<'_> {
             egress,
             registry_egress,
             kubernetes_api,
+            database: a.database.as_ref().map(|d| self.database(d)),
+            storage: a.storage.as_ref().and_then(|st| self.storage(a.chart, st)),
         }
     }
 
@@ -260,6 +262,361 @@ impl Cx<'_> {
                 .as_ref()
                 .and_then(url::Url::port_or_known_default)
                 .unwrap_or(80),
+        }
+    }
+}
+
+/// `cidrs` of an external service: each parsed and guarded against the internet; none at all is
+/// [`Code::ExternalServiceWithoutCidrs`].
+struct External<'a> {
+    pointer: &'a str,
+    what: &'a str,
+    cidrs: &'a [String],
+    allow_internet: bool,
+    reason: Option<&'a str>,
+}
+
+impl Cx<'_> {
+    fn external_cidrs(&mut self, e: &External<'_>) -> Vec<IpNet> {
+        if e.cidrs.is_empty() {
+            self.push(
+                Code::ExternalServiceWithoutCidrs,
+                e.pointer,
+                format!("{} lists no `cidrs`", e.what),
+                "no network to open",
+                "add `cidrs:` with the addresses it answers on (e.g. the managed service's subnet)"
+                    .into(),
+            );
+        }
+        let mut out: Vec<IpNet> = e
+            .cidrs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let p = format!("{}/cidrs/{i}", e.pointer);
+                let net = self.cidr(&p, c)?;
+                self.internet_wide(&p, e.what, net, e.allow_internet, e.reason);
+                Some(net)
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// `airbyte.database`: an external PostgreSQL.
+    fn database(&mut self, d: &raw::AirbyteDatabase) -> model::ExternalDatabase {
+        const P: &str = "/airbyte/database";
+        self.dns_subdomain(&format!("{P}/host"), &d.host);
+        if d.name.trim().is_empty() {
+            self.push(
+                Code::InvalidValue,
+                &format!("{P}/name"),
+                "the database name is empty".into(),
+                "empty",
+                "write the name of Airbyte's database (e.g. `db-airbyte`)".into(),
+            );
+        }
+        let port = self.port(&format!("{P}/port"), d.port);
+        let cidrs = self.external_cidrs(&External {
+            pointer: P,
+            what: "the external database `airbyte.database`",
+            cidrs: &d.cidrs,
+            allow_internet: false,
+            reason: None,
+        });
+        model::ExternalDatabase {
+            host: d.host.clone(),
+            port,
+            name: d.name.clone(),
+            user: self.remote(&format!("{P}/user"), &d.user),
+            password: self.remote(&format!("{P}/password"), &d.password),
+            egress: model::Egress {
+                name: "database".into(),
+                cidrs,
+                except: Vec::new(),
+                ports: vec![model::PortRange::single(port)],
+                protocol: raw::Protocol::Tcp,
+                reason: None,
+                origin: P.into(),
+            },
+        }
+    }
+
+    /// `airbyte.storage`: `minio` is the in-cluster default (`None`); `s3`, `gcs` and `azure`
+    /// need buckets, credentials (or S3 workload identity) and the networks to reach.
+    fn storage(
+        &mut self,
+        chart: raw::ChartProfile,
+        st: &raw::AirbyteStorage,
+    ) -> Option<model::ExternalStorage> {
+        const P: &str = "/airbyte/storage";
+        use raw::StorageKind as K;
+        let kind_name = match st.kind {
+            K::Minio => "minio",
+            K::S3 => "s3",
+            K::Gcs => "gcs",
+            K::Azure => "azure",
+        };
+        if st.kind == K::Minio {
+            let extra = st.buckets.is_some()
+                || st.region.is_some()
+                || st.credentials.is_some()
+                || st.workload_identity
+                || !st.cidrs.is_empty();
+            if extra {
+                self.push(
+                    Code::ConflictingSettings,
+                    P,
+                    "`type: minio` is the chart's in-cluster MinIO, which takes no buckets, region, credentials or cidrs".into(),
+                    "in-cluster storage",
+                    "remove them (MinIO credentials go under `secrets.minio`), or choose `s3`, `gcs` or `azure`".into(),
+                );
+            }
+            return None;
+        }
+        let incomplete = |cx: &mut Self, pointer: &str, message: String, help: &str| {
+            cx.push(
+                Code::IncompleteStorage,
+                pointer,
+                message,
+                "incomplete storage",
+                help.into(),
+            );
+        };
+        let buckets = match &st.buckets {
+            Some(b) => {
+                for (key, name) in [
+                    ("log", Some(&b.log)),
+                    ("state", Some(&b.state)),
+                    ("workload-output", Some(&b.workload_output)),
+                    ("activity-payload", b.activity_payload.as_ref()),
+                    ("audit-logging", b.audit_logging.as_ref()),
+                ] {
+                    if name.is_some_and(|n| n.trim().is_empty()) {
+                        incomplete(
+                            self,
+                            &format!("{P}/buckets/{key}"),
+                            format!("bucket `{key}` is empty"),
+                            "write the bucket (Azure: container) name",
+                        );
+                    }
+                }
+                if chart == raw::ChartProfile::V1 {
+                    // V1 `env-configmap.yaml` reads log, state, workloadOutput and
+                    // activityPayload; only V2 has an audit-logging bucket.
+                    if b.audit_logging.is_some() {
+                        self.push(
+                            Code::UnsupportedByChart,
+                            &format!("{P}/buckets/audit-logging"),
+                            "chart v1 has no audit-logging bucket (`global.storage.bucket.auditLogging` is V2 only)".into(),
+                            "chart V2 only",
+                            "remove it, or set `airbyte.chart: v2`".into(),
+                        );
+                    }
+                }
+                Some(b)
+            }
+            None => {
+                incomplete(
+                    self,
+                    P,
+                    format!("storage `{kind_name}` names no `buckets`"),
+                    "add `buckets: {log: ..., state: ..., workload-output: ...}` (one bucket may serve all three)",
+                );
+                None
+            }
+        };
+        if st.kind == K::S3 {
+            if st.region.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                incomplete(
+                    self,
+                    P,
+                    "storage `s3` names no `region`".into(),
+                    "add `region:` (e.g. `us-east-1`)",
+                );
+            }
+        } else if st.region.is_some() {
+            self.push(
+                Code::ConflictingSettings,
+                &format!("{P}/region"),
+                format!("`region` is for `s3`, not `{kind_name}`"),
+                "ignored by the chart",
+                "remove it".into(),
+            );
+        }
+        let creds = st.credentials.as_ref();
+        let given = |f: fn(&raw::StorageCredentials) -> &Option<String>| {
+            creds.and_then(|c| f(c).as_deref())
+        };
+        let access = given(|c| &c.access_key_id);
+        let secret = given(|c| &c.secret_access_key);
+        let json = given(|c| &c.credentials_json);
+        let conn = given(|c| &c.connection_string);
+        let cp = format!("{P}/credentials");
+        // Fields of another storage type are mistakes, not extras.
+        let foreign: Vec<&str> = match st.kind {
+            K::S3 => [("credentials-json", json), ("connection-string", conn)].to_vec(),
+            K::Gcs => [
+                ("access-key-id", access),
+                ("secret-access-key", secret),
+                ("connection-string", conn),
+            ]
+            .to_vec(),
+            K::Azure => [
+                ("access-key-id", access),
+                ("secret-access-key", secret),
+                ("credentials-json", json),
+            ]
+            .to_vec(),
+            K::Minio => Vec::new(),
+        }
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| k)
+        .collect();
+        for k in foreign {
+            self.push(
+                Code::IncompleteStorage,
+                &format!("{cp}/{k}"),
+                format!("`credentials.{k}` does not belong to storage `{kind_name}`"),
+                "a credential of another storage type",
+                "remove it, or change `type`".into(),
+            );
+        }
+        if st.workload_identity && st.kind != K::S3 {
+            self.push(
+                Code::UnsupportedByChart,
+                &format!("{P}/workload-identity"),
+                format!("neither Airbyte chart line has a workload-identity setting for `{kind_name}` storage"),
+                "the chart reads a key from a Secret",
+                if st.kind == K::Gcs {
+                    "set `credentials.credentials-json` to the service account key's remote key".into()
+                } else {
+                    "set `credentials.connection-string` to the connection string's remote key".into()
+                },
+            );
+        }
+        let auth = match st.kind {
+            K::S3 => match (access, secret, st.workload_identity) {
+                (Some(a), Some(s), false) => Some(model::StorageAuth::S3Keys {
+                    access_key_id: self.remote(&format!("{cp}/access-key-id"), a),
+                    secret_access_key: self.remote(&format!("{cp}/secret-access-key"), s),
+                }),
+                (None, None, true) => Some(model::StorageAuth::WorkloadIdentity),
+                (_, _, true) => {
+                    self.push(
+                        Code::ConflictingSettings,
+                        &format!("{P}/workload-identity"),
+                        "`workload-identity: true` and access keys both given".into(),
+                        "two ways to authenticate",
+                        "keep one: the access keys, or the workload identity".into(),
+                    );
+                    None
+                }
+                _ => {
+                    incomplete(
+                        self,
+                        P,
+                        "storage `s3` needs `credentials.access-key-id` and `credentials.secret-access-key`, or `workload-identity: true`".into(),
+                        "reference both keys in the secret provider, or use IRSA / the instance profile with `workload-identity: true`",
+                    );
+                    None
+                }
+            },
+            K::Gcs => match json {
+                Some(j) => Some(model::StorageAuth::GcsJson(
+                    self.remote(&format!("{cp}/credentials-json"), j),
+                )),
+                None => {
+                    incomplete(
+                        self,
+                        P,
+                        "storage `gcs` needs `credentials.credentials-json`".into(),
+                        "reference the service account key (JSON) in the secret provider",
+                    );
+                    None
+                }
+            },
+            K::Azure => {
+                match conn {
+                    Some(c) => Some(model::StorageAuth::AzureConnectionString(
+                        self.remote(&format!("{cp}/connection-string"), c),
+                    )),
+                    None => {
+                        incomplete(self, P, "storage `azure` needs `credentials.connection-string`".into(), "reference the storage account's connection string in the secret provider");
+                        None
+                    }
+                }
+            }
+            K::Minio => None,
+        };
+        let cidrs = self.external_cidrs(&External {
+            pointer: P,
+            what: "the object storage `airbyte.storage`",
+            cidrs: &st.cidrs,
+            allow_internet: st.allow_internet,
+            reason: st.reason.as_deref(),
+        });
+        if st.ports.is_empty() {
+            self.push(
+                Code::AllPortsEgress,
+                &format!("{P}/ports"),
+                "the object storage `airbyte.storage` allows every TCP port".into(),
+                "no ports listed",
+                "list the ports the store serves, e.g. `ports: [443]`".into(),
+            );
+        }
+        let ports = self.ports(&format!("{P}/ports"), &st.ports);
+        let (b, auth) = (buckets?, auth?);
+        let log = b.log.clone();
+        Some(model::ExternalStorage {
+            kind: st.kind,
+            log_bucket: log.clone(),
+            state_bucket: b.state.clone(),
+            workload_output_bucket: b.workload_output.clone(),
+            activity_payload_bucket: b.activity_payload.clone().unwrap_or_else(|| log.clone()),
+            audit_logging_bucket: b.audit_logging.clone().unwrap_or(log),
+            region: st.region.clone(),
+            auth,
+            egress: model::Egress {
+                name: "storage".into(),
+                cidrs,
+                except: Vec::new(),
+                ports,
+                protocol: raw::Protocol::Tcp,
+                reason: st.reason.clone(),
+                origin: P.into(),
+            },
+        })
+    }
+
+    /// The external database and storage carry their own credentials: `secrets.postgres` and
+    /// `secrets.minio` are for the in-cluster ones.
+    pub(super) fn external_credentials(&mut self, raw: &crate::spec::raw::RawSpec) {
+        if raw.airbyte.database.is_some() && raw.secrets.postgres.is_some() {
+            self.push(
+                Code::ConflictingSettings,
+                "/secrets/postgres",
+                "`secrets.postgres` with an external `airbyte.database`".into(),
+                "credentials of the in-cluster database",
+                "remove it: `airbyte.database.user` and `password` reference the external database's credentials".into(),
+            );
+        }
+        let external_storage = raw
+            .airbyte
+            .storage
+            .as_ref()
+            .is_some_and(|s| s.kind != raw::StorageKind::Minio);
+        if external_storage && raw.secrets.minio.is_some() {
+            self.push(
+                Code::ConflictingSettings,
+                "/secrets/minio",
+                "`secrets.minio` with external `airbyte.storage`".into(),
+                "credentials of the in-cluster MinIO",
+                "remove it: `airbyte.storage.credentials` reference the storage's credentials"
+                    .into(),
+            );
         }
     }
 }

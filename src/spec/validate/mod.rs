@@ -48,6 +48,7 @@ pub fn validate(raw: &RawSpec, doc: &Document, diags: &mut Vec<Diagnostic>) -> O
     });
     let dns = cx.dns(&raw.dns);
     cx.store_coverage(raw);
+    cx.external_credentials(raw);
     let secrets = cx.secrets(&raw.secrets, &raw.airbyte.api);
     let connections = cx.connections(&raw.connections);
     let pipelines = cx.pipelines(&raw.pipelines, &connections);

@@ -51,7 +51,7 @@ impl Cx<'_> {
         }
     }
 
-    fn remote(&mut self, pointer: &str, text: &str) -> RemoteRef {
+    pub(super) fn remote(&mut self, pointer: &str, text: &str) -> RemoteRef {
         let (key, property) = match text.rsplit_once('#') {
             Some((k, p)) => (k.to_string(), Some(p.to_string())),
             None => (text.to_string(), None),
