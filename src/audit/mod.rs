@@ -2,7 +2,7 @@
 //!
 //! The pipeline is [`inventory`] (read manifests with locations) → [`policy`] (compile policies
 //! with API defaults and validation) → [`engine`] (class-level connectivity with exact Kubernetes
-//! semantics) → [`findings`] and [`explain`] → [`format`] (csv, text, json, dot, sarif, junit).
+//! semantics) → [`findings`] and [`explain`] → [`format`] (csv, text, json, dot, sarif, junit, html).
 //! Everything but [`inventory::load_paths`] is pure: no IO, no clock, deterministic output.
 //! This module never prints; the CLI decides where output goes.
 
