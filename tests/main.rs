@@ -29,6 +29,9 @@ mod util;
 /// `airguard audit`: the semantic case table, output formats, CLI behaviour.
 mod audit;
 
+/// `airguard audit --format html`: golden page, escaping, intent marks, headless Chromium (needs
+/// `AIRGUARD_CHROMIUM`).
+mod audit_html;
 /// `airguard audit` cross-checked against network-config-analyzer (needs `AIRGUARD_NCA`).
 mod audit_nca;
 /// Rendered DAGs in a real Airflow 3: DagBag, ruff, `dag.test()` against the mock (needs

@@ -1,4 +1,5 @@
-// Namespace filter: shows what concerns one namespace. Without this script, everything shows.
+// Namespace filter: shows what concerns one namespace (preselected by #ns=NAME). Without this
+// script, everything shows.
 (function () {
   "use strict";
   var select = document.getElementById("ns");
@@ -45,7 +46,18 @@
     matrix(ns);
     document.getElementById("shown").textContent = ns === "" ? "" : shown + " finding(s) concern it or no namespace";
   }
-  select.addEventListener("change", apply);
+  select.addEventListener("change", function () {
+    apply();
+    try { history.replaceState(null, "", select.value === "" ? "#" : "#ns=" + encodeURIComponent(select.value)); } catch (e) { /* not allowed here */ }
+  });
+  // A link may preselect a namespace: report.html#ns=NAME.
+  var m = /^#ns=(.+)$/.exec(location.hash);
+  if (m) {
+    var want = decodeURIComponent(m[1]);
+    for (var k = 0; k < select.options.length; k++) {
+      if (select.options[k].value === want) { select.value = want; apply(); }
+    }
+  }
   window.addEventListener("beforeprint", function () {
     var d = document.querySelectorAll("details.why");
     for (var i = 0; i < d.length; i++) { d[i].open = true; }
