@@ -2,7 +2,8 @@
 //! group (namespaces in order, then classes spanning several, then external ranges), classes as
 //! boxes stacked in their column, flows as curved edges from the right side of the source to
 //! the left side of the destination (or back, or looping within a column). Coordinates are
-//! integers computed from the model's order alone, so the same input gives the same bytes.
+//! integers computed from the model's order alone, so the same input gives the same bytes. The
+//! drawing shrinks to the page's width down to 70 % of its size, then scrolls.
 //! Above [`NODE_LIMIT`] nodes or [`EDGE_LIMIT`] edges the graph is left out with a note (the
 //! matrix and the flow table still show everything).
 
@@ -15,12 +16,12 @@ pub const NODE_LIMIT: usize = 150;
 /// The most edges drawn.
 pub const EDGE_LIMIT: usize = 1500;
 
-const W: i64 = 178;
+const W: i64 = 168;
 const H: i64 = 24;
 const VGAP: i64 = 8;
 const INSET: i64 = 10;
 const HEAD: i64 = 30;
-const GAP: i64 = 96;
+const GAP: i64 = 84;
 const PAD: i64 = 12;
 
 fn short(s: &str, n: usize) -> String {
@@ -75,7 +76,8 @@ pub fn graph(m: &Model, out: &mut String) {
     let height = PAD * 2 + group_h;
     let _ = writeln!(
         out,
-        "<div class=\"scroll\"><svg id=\"graph-svg\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"connectivity graph\">"
+        "<div class=\"scroll\"><svg id=\"graph-svg\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" style=\"width:100%;max-width:{width}px;min-width:{}px;height:auto\" role=\"img\" aria-label=\"connectivity graph\">",
+        width * 7 / 10
     );
     out.push_str("<defs>");
     for (id, colour) in [("a", "#64748b"), ("u", "#d97706"), ("b", "#dc2626")] {
@@ -180,7 +182,7 @@ pub fn graph(m: &Model, out: &mut String) {
             esc(&n.title()),
             x + 8,
             y + 16,
-            esc(&short(name, 27))
+            esc(&short(name, 25))
         );
     }
     out.push_str("</svg></div>\n");
