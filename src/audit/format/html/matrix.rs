@@ -3,7 +3,7 @@
 //! per matrix cell). Up to [`CLASS_LIMIT`] nodes the matrix is class by class; above it, group
 //! by group (each cell counts the class pairs), while the flow table always lists every pair.
 
-use super::model::{Cell, Group, Model};
+use super::model::{Cell, Group, Model, Node};
 use crate::text::html_escape as esc;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -171,6 +171,15 @@ fn group_matrix(m: &Model, out: &mut String) {
     out.push_str("</tbody></table></div>\n");
 }
 
+/// A `title` attribute listing a class's members, when its short name does not say them all.
+fn title_attr(n: &Node) -> String {
+    if n.members.len() > 1 {
+        format!(" title=\"{}\"", esc(&n.title()))
+    } else {
+        String::new()
+    }
+}
+
 /// The flow table: one row per cell, in matrix order.
 pub fn flows(m: &Model, out: &mut String) {
     if m.cells.is_empty() {
@@ -201,11 +210,11 @@ pub fn flows(m: &Model, out: &mut String) {
         }
         let _ = writeln!(
             out,
-            "<tr data-ns=\"{}\"><td title=\"{}\">{}</td><td title=\"{}\">{}</td><td>{}</td><td>{spec}</td></tr>",
+            "<tr data-ns=\"{}\"><td{}>{}</td><td{}>{}</td><td>{}</td><td>{spec}</td></tr>",
             esc(&ns.join(" ")),
-            esc(&src.title()),
+            title_attr(src),
             esc(&src.short),
-            esc(&dst.title()),
+            title_attr(dst),
             esc(&dst.short),
             c.allowed.as_deref().map_or(String::from("—"), esc),
         );
