@@ -8,7 +8,9 @@
 //! multi-line reports; [`same_width`] replaces them by placeholders of the same UTF-8 length, for
 //! source text that byte offsets point into. [`xml_escape`], the one XML escaper, escapes markup and keeps only characters XML 1.0
 //! allows (tab and newline stay, as character references where needed; anything else XML 1.0
-//! forbids, even as a reference, is written as the same visible escape). [`base64`] is the
+//! forbids, even as a reference, is written as the same visible escape); [`html_escape`], the one
+//! HTML escaper, escapes markup for text and quoted attributes and strips control characters.
+//! [`base64`] is the
 //! standard encoding (RFC 4648, padded) of HTTP Basic credentials. Pure functions.
 
 use std::borrow::Cow;
@@ -99,6 +101,26 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
+/// Escape `s` for HTML text and double- or single-quoted attribute values: `& < > " '` as
+/// entities, newline and tab kept, and every other character of [`is_unsafe`] stripped (HTML
+/// forbids most of them even as references, and a bidirectional override would reorder the page).
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\t' => out.push(c),
+            c if is_unsafe(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Standard base64 (RFC 4648 alphabet, `=` padding), as HTTP Basic auth encodes `user:password`.
 pub fn base64(input: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -147,6 +169,15 @@ mod tests {
             escape_control("a\u{1b}[31mb\u{7}\n\u{2028}\u{85}\u{202e}"),
             "a\\u{1b}[31mb\\u{7}\\u{a}\\u{2028}\\u{85}\\u{202e}"
         );
+    }
+
+    #[test]
+    fn html_escapes_markup_and_strips_control_characters() {
+        assert_eq!(
+            html_escape("<script>alert('x')</script>&\"\u{1b}[2J\u{0}\u{202e}\tb\nc\u{85}"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;[2J\tb\nc"
+        );
+        assert_eq!(html_escape("plain ü"), "plain ü");
     }
 
     #[test]

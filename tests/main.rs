@@ -31,6 +31,9 @@ mod airbyte_values;
 /// `airguard audit`: the semantic case table, output formats, CLI behaviour.
 mod audit;
 
+/// `airguard audit --format html`: golden page, escaping, intent marks, headless Chromium (needs
+/// `AIRGUARD_CHROMIUM`).
+mod audit_html;
 /// `airguard audit` cross-checked against network-config-analyzer (needs `AIRGUARD_NCA`), and
 /// the production layouts on pods written from chart facts (that part runs without it).
 mod audit_nca;

@@ -287,6 +287,26 @@ pub fn check(
     out
 }
 
+/// The flow an `undeclared-flow` or `blocked-declared-flow` finding of [`check`] is about, read
+/// back from its message: (source id, destination id or address range, connections). `None`
+/// for any other finding.
+pub fn flow_of(d: &Diagnostic) -> Option<(&str, &str, &str)> {
+    let (ends, conns) = match d.code {
+        Code::UndeclaredFlow => d
+            .message
+            .strip_suffix(", which the spec does not declare")?
+            .split_once(" is allowed on ")?,
+        Code::BlockedDeclaredFlow => d
+            .message
+            .strip_prefix("the spec declares ")?
+            .strip_suffix(", but the policies block it")?
+            .split_once(" on ")?,
+        _ => return None,
+    };
+    let (src, dst) = ends.split_once(" -> ")?;
+    Some((src.trim_matches('`'), dst.trim_matches('`'), conns))
+}
+
 /// The first policy rule that allows `src` -> `dst`: the destination's ingress rule when it is
 /// isolated, else the source's egress rule. Returns (file, range, JSON pointer).
 fn culprit(

@@ -2,7 +2,7 @@
 //!
 //! The pipeline is [`inventory`] (read manifests with locations) → [`policy`] (compile policies
 //! with API defaults and validation) → [`engine`] (class-level connectivity with exact Kubernetes
-//! semantics) → [`findings`] and [`explain`] → [`format`] (csv, text, json, dot, sarif, junit).
+//! semantics) → [`findings`] and [`explain`] → [`format`] (csv, text, json, dot, sarif, junit, html).
 //! Everything but [`inventory::load_paths`] is pure: no IO, no clock, deterministic output.
 //! [`Input::read`] and [`Input::analyze`] are the use case `airguard audit` calls: manifests and
 //! an optional spec in, input diagnostics or an [`Audit`] (analysis, explanations, findings

@@ -27,6 +27,8 @@ pub enum AuditFormat {
     Csv,
     /// The connectivity map as a Graphviz digraph.
     Dot,
+    /// One self-contained HTML page: summary, graph, matrix, findings.
+    Html,
 }
 
 /// The lowest severity that makes the run fail.
@@ -113,6 +115,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         AuditFormat::Junit => format::junit::render(&report),
         AuditFormat::Csv => format::csv::render(&rows),
         AuditFormat::Dot => format::dot::render(&report),
+        AuditFormat::Html => format::html::render(&report, intent.as_ref().map(|(_, d)| d.file)),
     };
     crate::output::print(&out);
     let failed = findings.active.iter().any(|d| report.fails(d));

@@ -5,7 +5,9 @@
 //! namespaces), and audits each in a child process so peak memory (VmHWM) is per size: parse,
 //! compile + connectivity, findings, and the size of the endpoint-level map. When `AIRGUARD_NCA`
 //! names network-config-analyzer, it also times NCA on the 500-pod cluster and prints the ratio.
-//! Targets on a 2-core machine: 5 000 pods < 1 s, 50 000 pods < 15 s and < 2 GB.
+//! Targets on a 2-core machine: 5 000 pods < 1 s, 50 000 pods < 15 s and < 2 GB. For each size
+//! it also renders the HTML report and prints its size and render time (goal at 5 000 pods:
+//! under 1 s and 5 MB).
 //!
 //! Then the scale cases, each in its own child, with time and peak memory: 50 000 pods with
 //! unique labels and no policy (one class: no policy tells them apart), and 10 000 policies each
@@ -101,7 +103,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let exe = std::env::current_exe()?;
     println!("audit benchmark (release build; seed 42; one child process per size)");
     println!(
-        "{:>7} {:>6} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12} {:>9}",
+        "{:>7} {:>6} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12} {:>9} {:>9} {:>9}",
         "pods",
         "ns",
         "policies",
@@ -112,18 +114,20 @@ pub fn run(args: &[String]) -> Result<()> {
         "total",
         "peak",
         "map rows",
-        "findings"
+        "findings",
+        "html",
+        "html size"
     );
     let mut first_total = None;
     for (i, (pods, ns)) in SIZES.iter().enumerate() {
-        let [policies, classes, parse, engine, findings, rss_kb, rows, nfind, _] =
+        let [policies, classes, parse, engine, findings, rss_kb, rows, nfind, _, html_s, html_b] =
             run_child(&exe, "--size", i).with_context(|| format!("size {pods}"))?;
         let total = parse + engine + findings;
         if i == 0 {
             first_total = Some(total);
         }
         println!(
-            "{:>7} {:>6} {:>8} {:>8} {:>8.3}s {:>8.3}s {:>8.3}s {:>8.3}s {:>7.0}MB {:>12} {:>9}",
+            "{:>7} {:>6} {:>8} {:>8} {:>8.3}s {:>8.3}s {:>8.3}s {:>8.3}s {:>7.0}MB {:>12} {:>9} {:>8.3}s {:>7.2}MB",
             pods,
             ns,
             policies,
@@ -134,7 +138,9 @@ pub fn run(args: &[String]) -> Result<()> {
             total,
             rss_kb / 1024.0,
             rows,
-            nfind
+            nfind,
+            html_s,
+            html_b / 1e6
         );
     }
     println!();
@@ -153,7 +159,7 @@ pub fn run(args: &[String]) -> Result<()> {
     );
     let mut over = Vec::new();
     for (i, (name, _)) in SCALE.iter().enumerate() {
-        let [policies, classes, parse, engine, findings, rss_kb, rows, _nfind, class_rows] =
+        let [policies, classes, parse, engine, findings, rss_kb, rows, _nfind, class_rows, _, _] =
             run_child(&exe, "--scale", i).with_context(|| name.to_string())?;
         let total = parse + engine + findings;
         let peak_mb = rss_kb / 1024.0;
@@ -198,7 +204,7 @@ pub fn run(args: &[String]) -> Result<()> {
 }
 
 /// Run `bench audit FLAG INDEX` in a child process and parse the numbers it prints.
-fn run_child(exe: &std::path::Path, flag: &str, i: usize) -> Result<[f64; 9]> {
+fn run_child(exe: &std::path::Path, flag: &str, i: usize) -> Result<[f64; 11]> {
     let out = std::process::Command::new(exe)
         .args(["bench", "audit", flag, &i.to_string()])
         .output()?;
@@ -221,7 +227,8 @@ fn tempfile_dir() -> Result<std::path::PathBuf> {
 }
 
 /// Audit one size in this process and print
-/// `policies classes parse_s engine_s findings_s vmhwm_kb rows findings class_rows`.
+/// `policies classes parse_s engine_s findings_s vmhwm_kb rows findings class_rows html_s
+/// html_bytes`.
 fn child(i: usize) -> Result<()> {
     let (pods, ns) = *SIZES.get(i).context("size index")?;
     measure(&airguard::audit::synth::generate(&params(pods, ns)))
@@ -245,13 +252,25 @@ fn measure(text: &str) -> Result<()> {
     let findings = airguard::audit::findings::findings(&analysis);
     let find = t2.elapsed().as_secs_f64();
     let rows = analysis.row_count();
-    let class_rows = analysis.class_rows().len();
+    let map = analysis.class_rows();
+    let class_rows = map.len();
+    let t3 = Instant::now();
+    let report = airguard::audit::format::Report {
+        analysis: &analysis,
+        files: &files,
+        findings: &findings,
+        rows: &map,
+        fail_on: Some(airguard::diag::Severity::Error),
+    };
+    let html = airguard::audit::format::html::render(&report, None);
+    let html_s = t3.elapsed().as_secs_f64();
     println!(
-        "{} {} {parse:.4} {engine:.4} {find:.4} {} {rows} {} {class_rows}",
+        "{} {} {parse:.4} {engine:.4} {find:.4} {} {rows} {} {class_rows} {html_s:.4} {}",
         analysis.policies.len(),
         analysis.classes.len(),
         vm_hwm_kb(),
-        findings.active.len()
+        findings.active.len(),
+        html.len()
     );
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! Output formats of the audit: the connectivity map (csv, text, json, dot) and findings (text,
-//! json, sarif, junit). Every renderer returns a `String`, sorted and deterministic; none prints.
+//! json, sarif, junit); html shows both on one page. Every renderer returns a `String`, sorted
+//! and deterministic; none prints.
 
 pub mod csv;
 pub mod dot;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod sarif;
