@@ -13,6 +13,7 @@ pub mod audit;
 pub mod cli;
 pub mod conform;
 pub mod diag;
+pub mod export;
 pub mod generated;
 pub mod input;
 pub mod metrics;

@@ -43,7 +43,8 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn severity(self) -> Option<Severity> {
+    /// The lowest failing severity (`None`: never).
+    pub fn severity(self) -> Option<Severity> {
         match self {
             FailOn::Error => Some(Severity::Error),
             FailOn::Warning => Some(Severity::Warning),

@@ -286,6 +286,23 @@ impl Client {
         }
     }
 
+    /// `GET {base}{path}?{query}` through the one request path (auth, timeout, retries, size
+    /// cap), the body parsed strictly as JSON.
+    pub(crate) async fn get_json(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, ClientError> {
+        let mut p = path.to_owned();
+        if !query.is_empty() {
+            p.push('?');
+            p.push_str(&serde_urlencoded::to_string(query).unwrap_or_default());
+        }
+        let req = self.req(Method::GET, &p, Body::None, true, true);
+        let resp = self.execute(&req, true).await?;
+        parse_json(&req, &resp)
+    }
+
     /// Check the API is up: public `GET /health` (200, any body) or Config `GET /health`
     /// (`{"available": true}`). Sends no credentials, as the real clients do.
     pub async fn health(&self) -> Result<(), ClientError> {
