@@ -74,6 +74,7 @@ const CODES: &[Code] = &[
 
 /// Run `airguard export`.
 pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
+    super::conform::init_logging(super::conform::LogFormat::Text, color.enabled());
     let mut files = Files::new();
     let mut model = None;
     if let Some(spec) = &args.spec {
@@ -213,6 +214,7 @@ fn write_or_check(args: &Args, export: &crate::export::Export) -> anyhow::Result
         .map(|(k, v)| format!("{v} {k}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let counts = format!("{counts}; {} list requests", export.pages);
     if args.check {
         let drift = crate::output::check(out, &export.artifacts)?;
         if drift.is_empty() {
@@ -221,7 +223,7 @@ fn write_or_check(args: &Args, export: &crate::export::Export) -> anyhow::Result
         }
         crate::output::print(&crate::output::drift_report(&drift));
         crate::output::eprint(&format!(
-            "{out} has drifted from Airbyte: {} file(s) differ; run `airguard export` without --check to update it\n",
+            "{out} has drifted from Airbyte ({counts}): {} file(s) differ; run `airguard export` without --check to update it\n",
             drift.len()
         ));
         return Ok(true);
@@ -234,9 +236,6 @@ fn write_or_check(args: &Args, export: &crate::export::Export) -> anyhow::Result
         .collect();
     crate::output::check_target_marked(out, "index.yaml", &protect, args.force)?;
     crate::output::write_atomic(out, &export.artifacts)?;
-    crate::output::eprint(&format!(
-        "exported {counts} ({} list requests) to {out}\n",
-        export.pages
-    ));
+    crate::output::eprint(&format!("exported {counts} to {out}\n"));
     Ok(false)
 }

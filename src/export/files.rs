@@ -291,6 +291,7 @@ pub fn files(snap: &Snapshot) -> Result<Files, super::ExportError> {
         }
     }
     out.counts.insert("workspaces", snap.workspaces.len());
+    masked.sort();
     for (file, at) in &masked {
         out.notes.push(
             Diagnostic::new(

@@ -6,8 +6,9 @@
 //! credential is replaced by the same mask, and its place (never its value) is recorded for the
 //! export's index. A key names a credential when, compared case-insensitively, one of its words
 //! (split at `_`, `-`, `.`, spaces and lower→upper case changes) is one of [`CREDENTIAL_WORDS`],
-//! or the whole key contains one of [`CREDENTIAL_PARTS`]. Everything under such a key is masked
-//! (an object of credentials too), except booleans and nulls. Pure.
+//! or the whole key contains one of [`CREDENTIAL_PARTS`]. A string or number under such a key is
+//! masked (in a list too); an object under it is judged key by key, so `credentials.auth_type`
+//! stays readable while `credentials.client_secret` is masked. Booleans and nulls stay. Pure.
 
 use serde_json::Value;
 
@@ -95,7 +96,7 @@ fn walk(v: &mut Value, at: &str, secret: bool, found: &mut Vec<String>) {
                 } else {
                     format!("{at}.{k}")
                 };
-                walk(child, &path, secret || is_credential_key(k), found);
+                walk(child, &path, is_credential_key(k), found);
             }
         }
         Value::Array(a) => {
@@ -166,6 +167,7 @@ mod tests {
             "port": 5432,
             "credentials": { "auth_type": "oauth", "refresh_token": "r", "expires": 3600, "enabled": true },
             "tunnels": [{ "ssh_key": "-----BEGIN" }],
+            "tokens": ["a", "b"],
         });
         let found = mask(&mut v, "configuration");
         assert_eq!(
@@ -175,18 +177,19 @@ mod tests {
                 "password": MASK,
                 "api_key": MASK,
                 "port": 5432,
-                "credentials": { "auth_type": MASK, "refresh_token": MASK, "expires": MASK, "enabled": true },
+                "credentials": { "auth_type": "oauth", "refresh_token": MASK, "expires": 3600, "enabled": true },
                 "tunnels": [{ "ssh_key": MASK }],
+                "tokens": [MASK, MASK],
             })
         );
         assert_eq!(
             found,
             [
                 "configuration.password",
-                "configuration.credentials.auth_type",
                 "configuration.credentials.refresh_token",
-                "configuration.credentials.expires",
                 "configuration.tunnels[0].ssh_key",
+                "configuration.tokens[0]",
+                "configuration.tokens[1]",
             ]
         );
     }
