@@ -250,7 +250,7 @@ pub enum Code {
     // ---- mock -------------------------------------------------------------------------------------
     /// A mock scenario file (`airguard mock serve --scenario`) does not match the scenario format:
     /// an unknown key (the format is closed), a wrong type, an unknown value, a bad duration, a
-    /// connection id that is not a UUID or is listed twice, zero `attempts`, or a fault status
+    /// connection, workspace, source or destination id that is not a UUID or is listed twice, zero `attempts`, or a fault status
     /// that is not 4xx/5xx. The help names what is allowed there; `docs/mock.md` describes
     /// the format.
     InvalidScenario,
