@@ -337,13 +337,21 @@ impl Catalog {
     }
 }
 
+/// The default source or destination. A destination's configuration carries its
+/// `destinationType`, as the ones created through the public API do (the SDK's models are a
+/// union keyed by it).
 fn default_actor(id: &str, name: &str, kind: &str) -> Actor {
+    let configuration = if kind == "dev-null" {
+        json!({ "destinationType": "dev-null", "test_destination": { "test_destination_type": "SILENT" } })
+    } else {
+        json!({})
+    };
     Actor {
         id: id.to_owned(),
         name: name.to_owned(),
         workspace: WORKSPACE_ID.to_owned(),
         kind: kind.to_owned(),
-        configuration: json!({}),
+        configuration,
     }
 }
 
