@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Interop proof: the official Airbyte clients run a sync to success against `airguard mock serve`.
+# Interop proof: the official Airbyte clients run a sync to success against `airguard mock serve`,
+# and the SDK lists the configuration `airguard export` reads (workspaces, sources, destinations,
+# 250 connections over 3 pages, stream properties).
 #
 # Creates (once) a Python venv with the pinned airbyte-api SDK and the Airflow Airbyte provider,
 # builds the airguard binary, starts the mock on a free loopback port with client-credentials auth,
@@ -64,6 +66,23 @@ cat > "$scenario" <<YAML
 connections:
   - id: $connection_id
     name: interop
+    source: 5c000000-0000-4000-8000-000000000001
+    destination: de000000-0000-4000-8000-000000000001
+    schedule: { cron: "0 0 2 * * ?" }
+    streams:
+      - { name: users, sync-mode: incremental_append, cursor-field: [updated_at], primary-key: [[id]] }
+sources:
+  - id: 5c000000-0000-4000-8000-000000000001
+    name: Postgres prod
+    type: postgres
+    configuration: { host: db, password: interop-pg-secret }
+    secret-fields: [password]
+destinations:
+  - id: de000000-0000-4000-8000-000000000001
+    name: Null sink
+    type: dev-null
+    configuration: { destinationType: dev-null, test_destination: { test_destination_type: SILENT } }
+bulk: { connections: 249, streams: 2 }
 jobs:
   duration: 2s
   pending: 500ms
@@ -82,6 +101,7 @@ done
 
 export AIRBYTE_MOCK_BASE="http://127.0.0.1:$port/api/public/v1"
 export AIRBYTE_CLIENT_ID="$client_id" AIRBYTE_CLIENT_SECRET="$client_secret" AIRBYTE_CONNECTION_ID="$connection_id"
+export AIRBYTE_EXPORT_CONNECTIONS=250
 # The Airflow connection in JSON form, as the rendered values give it to Airflow: host carries
 # scheme and base path, login/password are the client credentials, schema is the token URL.
 export AIRFLOW_HOME="$airflow_home"
@@ -90,6 +110,8 @@ export AIRFLOW_CONN_AIRBYTE_DEFAULT="{\"conn_type\":\"airbyte\",\"host\":\"$AIRB
 failed=0
 log "airbyte-api SDK"
 if ! "$venv/bin/python" tests/interop/sdk_sync.py; then failed=1; log "SDK interop FAILED"; fi
+log "airbyte-api SDK lists what export reads"
+if ! "$venv/bin/python" tests/interop/sdk_export.py; then failed=1; log "SDK export interop FAILED"; fi
 log "Airflow AirbyteHook"
 if ! "$venv/bin/python" tests/interop/airflow_hook_sync.py; then failed=1; log "Airflow hook interop FAILED"; fi
 

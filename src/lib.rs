@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod cli;
 pub mod conform;
 pub mod diag;
+pub mod export;
 pub mod generated;
 pub mod input;
 pub mod metrics;

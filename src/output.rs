@@ -36,6 +36,17 @@ pub enum OutputError {
          choose a new or empty directory, or pass --force to replace its content"
     )]
     NotOurs(Utf8PathBuf),
+    /// Like [`OutputError::NotOurs`], for an output marked by another file (`export`'s index).
+    #[error(
+        "`{dir}` is not empty and was not written by airguard (no generated {marker}); \
+         choose a new or empty directory, or pass --force to replace its content"
+    )]
+    NotOursMarked {
+        /// The directory.
+        dir: Utf8PathBuf,
+        /// The marker file it lacks.
+        marker: &'static str,
+    },
     /// The target is the current directory, a parent of it, or holds the spec.
     #[error("refusing to use `{dir}` as the output directory: it contains {what}; use a subdirectory such as `manifests`")]
     Unsafe {
@@ -151,6 +162,18 @@ fn kind(path: &Utf8Path) -> Result<Kind, OutputError> {
 /// wrote it (or `force`); it is a directory and not a symbolic link; it is not the current
 /// directory or an ancestor of it; it does not hold any of `protect` (the spec).
 pub fn check_target(dir: &Utf8Path, protect: &[&Utf8Path], force: bool) -> Result<(), OutputError> {
+    check_target_marked(dir, "kustomization.yaml", protect, force)
+}
+
+/// [`check_target`] for an output whose marker is `marker`: a file at the top of `dir` that
+/// starts with airguard's generated header (`render` uses `kustomization.yaml`, `export` its
+/// `index.yaml`).
+pub fn check_target_marked(
+    dir: &Utf8Path,
+    marker: &'static str,
+    protect: &[&Utf8Path],
+    force: bool,
+) -> Result<(), OutputError> {
     match kind(dir)? {
         Kind::Absent => return Ok(()),
         Kind::Symlink => return Err(OutputError::Symlink(dir.to_owned())),
@@ -182,15 +205,18 @@ pub fn check_target(dir: &Utf8Path, protect: &[&Utf8Path], force: bool) -> Resul
         .map_err(io("read directory", dir))?
         .next()
         .is_none();
-    let ours = crate::input::read_no_follow(
-        dir.join("kustomization.yaml").as_std_path(),
-        crate::input::CHECK_LIMIT,
-    )
-    .is_ok_and(|k| k.starts_with(OWNED_MARKER.as_bytes()));
+    let ours =
+        crate::input::read_no_follow(dir.join(marker).as_std_path(), crate::input::CHECK_LIMIT)
+            .is_ok_and(|k| k.starts_with(OWNED_MARKER.as_bytes()));
     if empty || ours || force {
         Ok(())
-    } else {
+    } else if marker == "kustomization.yaml" {
         Err(OutputError::NotOurs(dir.to_owned()))
+    } else {
+        Err(OutputError::NotOursMarked {
+            dir: dir.to_owned(),
+            marker,
+        })
     }
 }
 

@@ -7,6 +7,8 @@ mod cli;
 mod conform;
 /// `airguard conform` against the in-process mock server, one test per fault scenario.
 mod conform_mock;
+/// `airguard export` against the mock: golden export, drift, secrets, paging, spec findings.
+mod export;
 /// Generated files (schema, diagnostics reference) are committed and fresh.
 mod generated;
 /// NetworkPolicies: golden output, strict upstream schema, exactness against the topology.

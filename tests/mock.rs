@@ -33,7 +33,7 @@ static ORACLE: LazyLock<Oracle> = LazyLock::new(|| Oracle {
 });
 
 #[derive(Clone, Copy)]
-enum Doc {
+pub(crate) enum Doc {
     Api,
     Config,
     Problems,
@@ -72,7 +72,7 @@ fn doc_value(doc: Doc) -> &'static Value {
 
 /// Every error of `body` against `components/schemas/<schema>` of `doc`, with `$ref`s resolved
 /// in the whole document and undeclared fields rejected.
-fn errors(doc: Doc, schema: &str, body: &Value) -> Vec<String> {
+pub(crate) fn errors(doc: Doc, schema: &str, body: &Value) -> Vec<String> {
     let validator = VALIDATORS
         .lock()
         .unwrap()
@@ -97,7 +97,7 @@ fn errors(doc: Doc, schema: &str, body: &Value) -> Vec<String> {
 }
 
 /// Assert that `body` validates against `components/schemas/<schema>` of `doc`.
-fn check(doc: Doc, schema: &str, body: &Value) {
+pub(crate) fn check(doc: Doc, schema: &str, body: &Value) {
     let errors = errors(doc, schema, body);
     assert!(
         errors.is_empty(),
@@ -134,7 +134,7 @@ fn the_oracle_rejects_what_the_real_server_would_not_send() {
 }
 
 /// The response schema an operation declares for `status` in the real spec, by path and method.
-fn declared_schema(doc: Doc, path: &str, method: &str, status: &str) -> String {
+pub(crate) fn declared_schema(doc: Doc, path: &str, method: &str, status: &str) -> String {
     let d = match doc {
         Doc::Api => &ORACLE.api,
         _ => &ORACLE.config,
@@ -156,14 +156,14 @@ fn declared_schema(doc: Doc, path: &str, method: &str, status: &str) -> String {
 const CONN: &str = "11111111-1111-4111-8111-111111111111";
 const UNKNOWN: &str = "99999999-9999-4999-8999-999999999999";
 
-struct Mock {
+pub(crate) struct Mock {
     server: mock::MockServer,
     http: reqwest::Client,
     token: Option<String>,
 }
 
 impl Mock {
-    async fn start(scenario: Scenario) -> Self {
+    pub(crate) async fn start(scenario: Scenario) -> Self {
         let config = MockConfig {
             scenario,
             auth: MockAuth::default_client_credentials(),
@@ -242,7 +242,7 @@ impl Mock {
         (status, serde_json::from_slice(&bytes).expect("JSON body"))
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
 

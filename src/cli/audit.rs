@@ -46,7 +46,8 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn severity(self) -> Option<Severity> {
+    /// The lowest failing severity (`None`: never).
+    pub fn severity(self) -> Option<Severity> {
         match self {
             FailOn::Error => Some(Severity::Error),
             FailOn::Warning => Some(Severity::Warning),
@@ -115,7 +116,7 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         AuditFormat::Junit => format::junit::render(&report),
         AuditFormat::Csv => format::csv::render(&rows),
         AuditFormat::Dot => format::dot::render(&report),
-        AuditFormat::Html => format::html::render(&report, intent.as_ref().map(|(_, d)| d.file)),
+        AuditFormat::Html => format::html::render(&report, input.intent.as_ref().map(|i| i.document.file)),
     };
     crate::output::print(&out);
     let failed = findings.active.iter().any(|d| report.fails(d));

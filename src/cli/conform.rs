@@ -140,7 +140,7 @@ pub fn finish(report: &Report, targets: &[ReportTarget]) -> anyhow::Result<Statu
 }
 
 /// Logs to stderr; `ansi` (the resolved `--color`) decides colour codes in text logs.
-fn init_logging(format: LogFormat, ansi: bool) {
+pub(super) fn init_logging(format: LogFormat, ansi: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("AIRGUARD_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod conform;
 pub mod demo;
+pub mod export;
 pub mod init;
 pub mod mock;
 pub mod render;
@@ -51,6 +52,8 @@ pub enum Command {
     Conform(conform::Args),
     /// Run the mock Airbyte server.
     Mock(mock::Args),
+    /// Back up Airbyte's configuration as files, check them for drift, compare with a spec.
+    Export(export::Args),
 }
 
 /// When to colour output.
@@ -171,6 +174,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Audit(a) => audit::run(a, color),
         Command::Conform(a) => conform::run(a, color),
         Command::Mock(a) => mock::run(a, color),
+        Command::Export(a) => export::run(a, color),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

@@ -277,10 +277,45 @@ pub enum Code {
     // ---- mock -------------------------------------------------------------------------------------
     /// A mock scenario file (`airguard mock serve --scenario`) does not match the scenario format:
     /// an unknown key (the format is closed), a wrong type, an unknown value, a bad duration, a
-    /// connection id that is not a UUID or is listed twice, zero `attempts`, or a fault status
+    /// connection, workspace, source or destination id that is not a UUID or is listed twice, zero `attempts`, or a fault status
     /// that is not 4xx/5xx. The help names what is allowed there; `docs/mock.md` describes
     /// the format.
     InvalidScenario,
+
+    // ---- export ---------------------------------------------------------------------------------
+    /// `export` could not read Airbyte's configuration: the API is unreachable, refused the
+    /// credentials, answered 403 for a workspace, failed after retries, or answered something
+    /// that is not a public API list response. Nothing was written (an earlier export is kept).
+    ExportApiError,
+    /// A list of the public API never ends: a `next` link repeats, does not move `offset` forward,
+    /// follows an empty page, or there are more than 10 000 pages. `export` stops instead of
+    /// reading forever; nothing was written. The server's paging is broken.
+    ExportEndlessList,
+    /// The API returned a value in the clear under a key that names a credential (`password`,
+    /// `secret`, `token`, `key`, `credentials`, … see `docs/export.md`). The export wrote
+    /// `**********` instead and lists the place (never the value) in `index.yaml`. Mark the field
+    /// secret in the connector's spec, and rotate the credential if others can read the API.
+    ExportUnmaskedSecret,
+    /// Two objects of one kind in one workspace (or two workspaces) have names that give the same
+    /// file name. Each gets its id appended (`orders--7c2b1e4a.yaml`), so no file depends on the
+    /// order the API listed them in; renaming them in Airbyte gives stable file names.
+    ExportDuplicateName,
+    /// With `--spec`: a connection the spec names does not exist in Airbyte (or the credentials
+    /// cannot see its workspace). Every pipeline step on it fails.
+    ExportConnectionMissing,
+    /// With `--spec`: a connection the spec names exists but is not `active` (inactive,
+    /// deprecated or locked), so Airbyte refuses its syncs.
+    ExportConnectionInactive,
+    /// With `--spec`: a pipeline syncs a connection that Airbyte also schedules itself (`cron` or
+    /// `basic`), so the data syncs twice and the two runs collide (409). Set the connection's
+    /// schedule to `manual` when Airflow orchestrates it.
+    ExportDoubleSchedule,
+    /// With `--spec`: a connection exists in Airbyte that no spec names; nothing orchestrates or
+    /// checks it. A note: it may be run by hand on purpose.
+    ExportUnmanagedConnection,
+    /// With `--spec`: a pipeline resets (or clears) a connection whose streams are all
+    /// `full_refresh_overwrite`; every sync replaces the data anyway, so the reset only costs a job.
+    ExportNeedlessReset,
 }
 
 impl Code {
@@ -301,6 +336,10 @@ impl Code {
             | Code::PeerMatchesNothing
             | Code::NamedPortUnresolved => Severity::Warning,
             Code::RedundantRule | Code::RedundantPolicy => Severity::Note,
+            Code::ExportUnmaskedSecret | Code::ExportDoubleSchedule => Severity::Warning,
+            Code::ExportDuplicateName
+            | Code::ExportUnmanagedConnection
+            | Code::ExportNeedlessReset => Severity::Note,
             _ => Severity::Error,
         }
     }

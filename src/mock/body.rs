@@ -129,17 +129,22 @@ pub fn public_job(clock: &Clock, job: &Job, v: &JobView) -> Value {
 
 /// Public `ConnectionResponse`.
 pub fn public_connection(c: &Connection, created_at: i64) -> Value {
+    let streams: Vec<Value> = c
+        .streams
+        .iter()
+        .map(super::catalog::public_stream)
+        .collect();
     json!({
         "connectionId": &*c.id,
         "name": c.name,
-        "sourceId": SOURCE_ID,
-        "destinationId": DESTINATION_ID,
-        "workspaceId": WORKSPACE_ID,
+        "sourceId": &*c.source,
+        "destinationId": &*c.destination,
+        "workspaceId": &*c.workspace,
         "status": connection_status(c.status),
-        "schedule": { "scheduleType": "manual" },
+        "schedule": super::catalog::public_schedule(&c.schedule),
         "namespaceDefinition": "destination",
         "nonBreakingSchemaUpdatesBehavior": "ignore",
-        "configurations": { "streams": [] },
+        "configurations": { "streams": streams },
         "createdAt": created_at,
         "tags": [],
     })
@@ -155,8 +160,8 @@ pub fn config_connection(c: &Connection, created_at: i64) -> Value {
         "connectionId": &*c.id,
         "name": c.name,
         "namespaceDefinition": "destination",
-        "sourceId": SOURCE_ID,
-        "destinationId": DESTINATION_ID,
+        "sourceId": &*c.source,
+        "destinationId": &*c.destination,
         "operationIds": [],
         "syncCatalog": { "streams": [] },
         "scheduleType": "manual",
@@ -164,7 +169,7 @@ pub fn config_connection(c: &Connection, created_at: i64) -> Value {
         "breakingChange": false,
         "nonBreakingChangesPreference": "ignore",
         "created_at": created_at,
-        "workspaceId": WORKSPACE_ID,
+        "workspaceId": &*c.workspace,
         "tags": [],
     })
 }

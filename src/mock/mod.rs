@@ -11,6 +11,7 @@
 //! load: request body size, header, idle and body timeouts, and a connection cap.
 
 pub mod body;
+pub mod catalog;
 pub mod scenario;
 pub mod state;
 

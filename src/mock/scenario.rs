@@ -61,6 +61,18 @@ pub struct Scenario {
     /// The id of the first job created (default 1).
     #[serde(default = "default_first_job_id")]
     pub first_job_id: i64,
+    /// Workspaces (absent: one, `Default Workspace`, that every object belongs to).
+    #[serde(default)]
+    pub workspaces: Vec<WorkspaceSpec>,
+    /// Sources (absent: the one every connection reads from by default).
+    #[serde(default)]
+    pub sources: Vec<ActorSpec>,
+    /// Destinations (absent: the one every connection writes to by default).
+    #[serde(default)]
+    pub destinations: Vec<ActorSpec>,
+    /// Many generated connections, after the listed ones (for benchmarks).
+    #[serde(default)]
+    pub bulk: Option<Bulk>,
 }
 
 impl Default for Scenario {
@@ -71,6 +83,10 @@ impl Default for Scenario {
             faults: Vec::new(),
             token_ttl: default_token_ttl(),
             first_job_id: default_first_job_id(),
+            workspaces: Vec::new(),
+            sources: Vec::new(),
+            destinations: Vec::new(),
+            bulk: None,
         }
     }
 }
@@ -97,6 +113,41 @@ pub struct ConnectionSpec {
     /// Job behaviour for this connection (replaces the scenario's `jobs` as a whole).
     #[serde(default)]
     pub jobs: Option<JobBehaviour>,
+    /// Workspace id (default: the default workspace).
+    #[serde(default)]
+    pub workspace: Option<String>,
+    /// Source id (default: the default source).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Destination id (default: the default destination).
+    #[serde(default)]
+    pub destination: Option<String>,
+    /// How Airbyte itself schedules the connection (default `manual`).
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// Configured streams.
+    #[serde(default)]
+    pub streams: Vec<StreamSpec>,
+}
+
+pub use super::catalog::{ActorSpec, Bulk, Schedule, StreamSpec, SyncMode, WorkspaceSpec};
+
+impl ConnectionSpec {
+    /// An active connection with the scenario's job behaviour, in the default workspace,
+    /// reading from the default source into the default destination, scheduled manually.
+    pub fn new(id: String, name: String) -> Self {
+        Self {
+            id,
+            name,
+            status: ConnectionStatus::Active,
+            jobs: None,
+            workspace: None,
+            source: None,
+            destination: None,
+            schedule: Schedule::default(),
+            streams: Vec::new(),
+        }
+    }
 }
 
 /// Connection status, as the Airbyte APIs spell it.
@@ -259,6 +310,9 @@ pub enum FaultAction {
     Malformed,
     /// Process the request, then answer with the first half of the real JSON body.
     Truncated,
+    /// Process a list request, then add a `next` link to the very page asked for: a list that
+    /// never ends.
+    EndlessPage,
 }
 
 /// An API operation the mock serves (for fault matching and request classification).
@@ -282,6 +336,20 @@ pub enum Operation {
     GetConnection,
     /// Public `GET /connections`.
     ListConnections,
+    /// Public `GET /workspaces`.
+    ListWorkspaces,
+    /// Public `GET /workspaces/{id}`.
+    GetWorkspace,
+    /// Public `GET /sources`.
+    ListSources,
+    /// Public `GET /sources/{id}`.
+    GetSource,
+    /// Public `GET /destinations`.
+    ListDestinations,
+    /// Public `GET /destinations/{id}`.
+    GetDestination,
+    /// Public `GET /streams`.
+    ListStreams,
     /// Config `GET /api/v1/health`.
     ConfigHealth,
     /// Config `POST /api/v1/applications/token`.
@@ -410,6 +478,14 @@ impl Scenario {
                 ));
             }
         }
+        super::catalog::check_ids(self, &mut |pointer, message| {
+            out.push(at(
+                pointer,
+                message,
+                "not a UUID, or listed twice",
+                "write each id once, as 8-4-4-4-12 hex digits",
+            ))
+        });
         let jobs = std::iter::once((String::new(), &self.jobs)).chain(
             self.connections
                 .iter()
@@ -451,12 +527,8 @@ impl Scenario {
                 .iter()
                 .any(|c| c.id.eq_ignore_ascii_case(&id))
             {
-                self.connections.push(ConnectionSpec {
-                    id,
-                    name: name.to_owned(),
-                    status: ConnectionStatus::Active,
-                    jobs: None,
-                });
+                self.connections
+                    .push(ConnectionSpec::new(id, name.to_owned()));
             }
         }
     }

@@ -5,6 +5,7 @@
 //! state machine needs no background task, and paused tokio time drives it exactly. This module
 //! never does IO and never reads the wall clock except once, in [`Clock::new`].
 
+use super::catalog::{Catalog, Schedule, StreamSpec};
 use super::scenario::{
     ConnectionSpec, ConnectionStatus, JobBehaviour, Outcome, ResetCreates, Scenario,
 };
@@ -295,6 +296,16 @@ pub struct Connection {
     pub behaviour: Arc<JobBehaviour>,
     /// Behaviour of its reset jobs (no records).
     pub reset_behaviour: Arc<JobBehaviour>,
+    /// Lowercase workspace UUID.
+    pub workspace: Arc<str>,
+    /// Lowercase source UUID.
+    pub source: Arc<str>,
+    /// Lowercase destination UUID.
+    pub destination: Arc<str>,
+    /// How Airbyte schedules it.
+    pub schedule: Schedule,
+    /// Configured streams (shared by generated connections).
+    pub streams: Arc<Vec<StreamSpec>>,
 }
 
 /// Why a job operation was refused.
@@ -325,6 +336,8 @@ pub struct World {
     first_job_id: i64,
     /// Epoch seconds the connections claim they were created at.
     pub connections_created_at: i64,
+    /// Workspaces, sources and destinations.
+    pub catalog: Catalog,
 }
 
 impl World {
@@ -332,10 +345,22 @@ impl World {
     pub fn new(scenario: &Scenario) -> Self {
         let clock = Clock::new();
         let default = Arc::new(scenario.jobs.clone());
-        let connections: Vec<Connection> = scenario
+        let bulk: Vec<(ConnectionSpec, Arc<Vec<StreamSpec>>)> = scenario
+            .bulk
+            .map(|b| b.expand().collect())
+            .unwrap_or_default();
+        let specs: Vec<(&ConnectionSpec, Arc<Vec<StreamSpec>>)> = scenario
             .connections
             .iter()
-            .map(|c: &ConnectionSpec| {
+            .map(|c| (c, Arc::new(c.streams.clone())))
+            .chain(bulk.iter().map(|(c, s)| (c, s.clone())))
+            .collect();
+        let id = |v: Option<&String>, default: &str| -> Arc<str> {
+            Arc::from(v.map_or_else(|| default.to_owned(), |s| s.to_ascii_lowercase()))
+        };
+        let connections: Vec<Connection> = specs
+            .iter()
+            .map(|(c, streams): &(&ConnectionSpec, Arc<Vec<StreamSpec>>)| {
                 let behaviour = c
                     .jobs
                     .clone()
@@ -355,9 +380,16 @@ impl World {
                     status: c.status,
                     behaviour,
                     reset_behaviour,
+                    workspace: id(c.workspace.as_ref(), super::body::WORKSPACE_ID),
+                    source: id(c.source.as_ref(), super::body::SOURCE_ID),
+                    destination: id(c.destination.as_ref(), super::body::DESTINATION_ID),
+                    schedule: c.schedule.clone(),
+                    streams: streams.clone(),
                 }
             })
             .collect();
+        let all_specs: Vec<ConnectionSpec> = specs.iter().map(|(c, _)| (*c).clone()).collect();
+        let catalog = Catalog::new(scenario, &all_specs);
         let index = connections
             .iter()
             .enumerate()
@@ -371,6 +403,7 @@ impl World {
             jobs: Vec::new(),
             first_job_id: scenario.first_job_id,
             connections_created_at,
+            catalog,
         }
     }
 

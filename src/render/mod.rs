@@ -19,6 +19,7 @@ pub mod observability;
 pub mod typed;
 
 use crate::spec::Model;
+pub use env::yaml_scalar;
 
 /// One rendered file.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,9 +10,7 @@
 
 use airguard::conform::client::{Client, ClientConfig, Credentials};
 use airguard::conform::runner::{self, RunnerConfig};
-use airguard::mock::{
-    self, ConnectionSpec, ConnectionStatus, JobBehaviour, MockAuth, MockConfig, Scenario,
-};
+use airguard::mock::{self, ConnectionSpec, JobBehaviour, MockAuth, MockConfig, Scenario};
 use airguard::spec::model::{ApiFlavour, Connection, OnRunning, Pipeline, Step, StepKind};
 use anyhow::{bail, Context, Result};
 use std::sync::Arc;
@@ -150,12 +148,7 @@ pub fn run(args: &[String]) -> Result<()> {
         connections: ids
             .iter()
             .enumerate()
-            .map(|(i, id)| ConnectionSpec {
-                id: id.clone(),
-                name: format!("c{i}"),
-                status: ConnectionStatus::Active,
-                jobs: None,
-            })
+            .map(|(i, id)| ConnectionSpec::new(id.clone(), format!("c{i}")))
             .collect(),
         jobs: JobBehaviour {
             pending: Duration::ZERO,
@@ -166,6 +159,7 @@ pub fn run(args: &[String]) -> Result<()> {
         faults: Vec::new(),
         token_ttl: Duration::from_secs(900),
         first_job_id: 1,
+        ..Scenario::default()
     };
     let mock = if s.in_process {
         // The mock gets its own runtime (one worker), as a separate server process would.

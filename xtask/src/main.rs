@@ -5,6 +5,7 @@
 mod bench_audit;
 mod bench_conform;
 mod bench_dags;
+mod bench_export;
 mod bench_mock;
 mod bench_netpol;
 mod bench_render;
@@ -20,7 +21,7 @@ fn main() -> Result<()> {
         Some("tidy") => tidy::run(&root()),
         Some("bench") => bench(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask <codegen [--check] | tidy | bench <render|netpol|conform|audit|mock>>"
+            "usage: cargo xtask <codegen [--check] | tidy | bench <render|netpol|conform|audit|mock|dags|export>>"
         ),
     }
 }
@@ -88,6 +89,7 @@ fn bench(args: &[String]) -> Result<()> {
         Some("netpol") => bench_netpol::run(&args[1..]),
         Some("conform") => bench_conform::run(&args[1..]),
         Some("dags") => bench_dags::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench <render|netpol|conform|audit|mock|dags>"),
+        Some("export") => bench_export::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench <render|netpol|conform|audit|mock|dags|export>"),
     }
 }

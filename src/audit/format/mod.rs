@@ -73,6 +73,19 @@ pub fn describe(code: Code) -> &'static str {
         Code::NamedPortUnresolved => "A named port that no destination container defines.",
         Code::UndeclaredFlow => "A connection the policies allow that the spec does not declare.",
         Code::BlockedDeclaredFlow => "A connection the spec declares that the policies block.",
+        Code::ExportUnmaskedSecret => {
+            "A credential the API returned in the clear (masked in the export)."
+        }
+        Code::ExportDuplicateName => "Objects whose names give the same file name.",
+        Code::ExportConnectionMissing => {
+            "A connection the spec names that does not exist in Airbyte."
+        }
+        Code::ExportConnectionInactive => {
+            "A connection the spec names that is not active in Airbyte."
+        }
+        Code::ExportDoubleSchedule => "A connection a pipeline syncs that Airbyte also schedules.",
+        Code::ExportUnmanagedConnection => "A connection in Airbyte that no spec names.",
+        Code::ExportNeedlessReset => "A reset of a connection whose streams all overwrite.",
         _ => "An input problem.",
     }
 }

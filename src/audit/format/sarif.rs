@@ -3,7 +3,7 @@
 //! Suppressed findings are kept as results with an `inSource` suppression and its justification.
 
 use super::{describe, position, Report, FINDING_CODES};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Files, Severity};
 use serde_json::{json, Value};
 
 /// The SARIF schema this output follows.
@@ -32,8 +32,8 @@ fn uri(name: &str) -> String {
     out
 }
 
-fn result(r: &Report<'_>, d: &Diagnostic, suppression: Option<&str>) -> Value {
-    let rule_index = FINDING_CODES.iter().position(|c| *c == d.code);
+fn result(files: &Files, rules: &[Code], d: &Diagnostic, suppression: Option<&str>) -> Value {
+    let rule_index = rules.iter().position(|c| *c == d.code);
     let mut text = d.message.clone();
     if let Some(h) = &d.help {
         text.push_str(&format!(". Fix: {h}"));
@@ -46,7 +46,7 @@ fn result(r: &Report<'_>, d: &Diagnostic, suppression: Option<&str>) -> Value {
     if let Some(i) = rule_index {
         res["ruleIndex"] = json!(i);
     }
-    if let Some((file, line, column)) = position(r.files, d) {
+    if let Some((file, line, column)) = position(files, d) {
         let mut loc = json!({
             "physicalLocation": {
                 "artifactLocation": { "uri": uri(file) },
@@ -66,7 +66,34 @@ fn result(r: &Report<'_>, d: &Diagnostic, suppression: Option<&str>) -> Value {
 
 /// Render the findings as a SARIF 2.1.0 log (pretty JSON, trailing newline).
 pub fn render(r: &Report<'_>) -> String {
-    let rules: Vec<Value> = FINDING_CODES
+    let mut results: Vec<Value> = r
+        .findings
+        .active
+        .iter()
+        .map(|d| result(r.files, FINDING_CODES, d, None))
+        .collect();
+    results.extend(
+        r.findings
+            .suppressed
+            .iter()
+            .map(|s| result(r.files, FINDING_CODES, &s.finding, Some(&s.reason))),
+    );
+    log(FINDING_CODES, results)
+}
+
+/// Any command's findings as a SARIF 2.1.0 log with `rules` as its rules (`export` uses it).
+pub fn diagnostics(files: &Files, rules: &[Code], diags: &[Diagnostic]) -> String {
+    log(
+        rules,
+        diags
+            .iter()
+            .map(|d| result(files, rules, d, None))
+            .collect(),
+    )
+}
+
+fn log(codes: &[Code], results: Vec<Value>) -> String {
+    let rules: Vec<Value> = codes
         .iter()
         .map(|c| {
             json!({
@@ -79,18 +106,6 @@ pub fn render(r: &Report<'_>) -> String {
             })
         })
         .collect();
-    let mut results: Vec<Value> = r
-        .findings
-        .active
-        .iter()
-        .map(|d| result(r, d, None))
-        .collect();
-    results.extend(
-        r.findings
-            .suppressed
-            .iter()
-            .map(|s| result(r, &s.finding, Some(&s.reason))),
-    );
     let log = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",

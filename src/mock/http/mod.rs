@@ -17,6 +17,7 @@
 //! the cap a new connection evicts the longest-idle one, never one with a request in progress.
 
 mod auth;
+mod catalog_api;
 mod config_api;
 mod public_api;
 mod route;

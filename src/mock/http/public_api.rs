@@ -22,7 +22,7 @@ fn unprocessable(message: &str) -> Reply {
     )
 }
 
-fn bad_request(message: &str) -> Reply {
+pub(super) fn bad_request(message: &str) -> Reply {
     Reply::json(
         400,
         &body::problem(
@@ -34,7 +34,7 @@ fn bad_request(message: &str) -> Reply {
     )
 }
 
-fn not_found(kind: &str, id: &str) -> Reply {
+pub(super) fn not_found(kind: &str, id: &str) -> Reply {
     Reply::json(
         404,
         &body::problem(
@@ -157,20 +157,16 @@ pub(super) fn public(
                 None => not_found("connection", id),
             }
         }
-        Operation::ListConnections => {
-            let q = Query::parse(query);
-            let (limit, offset) = match q.page() {
-                Ok(p) => p,
-                Err(r) => return r,
-            };
-            let w = inner.world();
-            let all: Vec<Value> = w
-                .connections
-                .iter()
-                .map(|c| body::public_connection(c, w.connections_created_at))
-                .collect();
-            Reply::ok(&page(all, limit, offset, host, prefix, "/connections", &q))
+        Operation::ListConnections
+        | Operation::ListWorkspaces
+        | Operation::ListSources
+        | Operation::ListDestinations => {
+            super::catalog_api::list(inner, op, &Query::parse(query), host, prefix)
         }
+        Operation::GetWorkspace | Operation::GetSource | Operation::GetDestination => {
+            super::catalog_api::get(inner, op, param.unwrap_or(""))
+        }
+        Operation::ListStreams => super::catalog_api::streams(inner, &Query::parse(query)),
         _ => Reply::json(404, &json!({ "message": "Not Found" })),
     }
 }
@@ -181,22 +177,22 @@ fn job_reply(w: &World, id: i64, now: Instant) -> Reply {
 }
 
 /// Parsed query parameters (repeated keys kept).
-struct Query(Vec<(String, String)>);
+pub(super) struct Query(pub(super) Vec<(String, String)>);
 
 impl Query {
-    fn parse(q: Option<&str>) -> Self {
+    pub(super) fn parse(q: Option<&str>) -> Self {
         Query(
             q.and_then(|q| serde_urlencoded::from_str(q).ok())
                 .unwrap_or_default(),
         )
     }
-    fn get(&self, k: &str) -> Option<&str> {
+    pub(super) fn get(&self, k: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.as_str())
     }
-    fn page(&self) -> Result<(usize, usize), Reply> {
+    pub(super) fn page(&self) -> Result<(usize, usize), Reply> {
         let limit = match self.get("limit") {
             None => 20,
             Some(s) => match s.parse::<usize>() {
@@ -233,7 +229,7 @@ fn page_url(
     format!("http://{host}{prefix}{resource}?{qs}")
 }
 
-fn page(
+pub(super) fn page(
     all: Vec<Value>,
     limit: usize,
     offset: usize,
@@ -244,8 +240,26 @@ fn page(
 ) -> Value {
     let total = all.len();
     let data: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
+    page_of(total, data, limit, offset, host, prefix, resource, q)
+}
+
+/// A list body holding `data`, the page at `offset` of `total` items, with its paging links.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the page and where its links point; a struct would only rename them"
+)]
+pub(super) fn page_of(
+    total: usize,
+    data: Vec<Value>,
+    limit: usize,
+    offset: usize,
+    host: &str,
+    prefix: &str,
+    resource: &str,
+    q: &Query,
+) -> Value {
     let mut o = serde_json::Map::new();
-    if offset + limit < total {
+    if offset.saturating_add(limit) < total {
         o.insert(
             "next".into(),
             json!(page_url(host, prefix, resource, q, limit, offset + limit)),

@@ -61,6 +61,10 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<(Api, Operation, Optio
             ("POST", "/jobs") => (Operation::CreateJob, None),
             ("GET", "/jobs") => (Operation::ListJobs, None),
             ("GET", "/connections") => (Operation::ListConnections, None),
+            ("GET", "/workspaces") => (Operation::ListWorkspaces, None),
+            ("GET", "/sources") => (Operation::ListSources, None),
+            ("GET", "/destinations") => (Operation::ListDestinations, None),
+            ("GET", "/streams") => (Operation::ListStreams, None),
             _ => {
                 if let Some(id) = rest.strip_prefix("/jobs/").filter(|s| !s.contains('/')) {
                     match m {
@@ -68,14 +72,19 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<(Api, Operation, Optio
                         "DELETE" => (Operation::CancelJob, Some(id)),
                         _ => return None,
                     }
-                } else if let Some(id) = rest
-                    .strip_prefix("/connections/")
-                    .filter(|s| !s.contains('/'))
-                {
-                    match m {
-                        "GET" => (Operation::GetConnection, Some(id)),
-                        _ => return None,
+                } else if m == "GET" {
+                    let (kind, id) = rest.get(1..)?.split_once('/')?;
+                    if id.is_empty() || id.contains('/') {
+                        return None;
                     }
+                    let op = match kind {
+                        "connections" => Operation::GetConnection,
+                        "workspaces" => Operation::GetWorkspace,
+                        "sources" => Operation::GetSource,
+                        "destinations" => Operation::GetDestination,
+                        _ => return None,
+                    };
+                    (op, Some(id))
                 } else {
                     return None;
                 }
@@ -140,12 +149,23 @@ pub(super) async fn handle(
                 r.retry_after = Some(secs);
                 return r.into_response();
             }
-            a @ (FaultAction::Drop | FaultAction::Malformed | FaultAction::Truncated) => {
+            a @ (FaultAction::Drop
+            | FaultAction::Malformed
+            | FaultAction::Truncated
+            | FaultAction::EndlessPage) => {
                 after.get_or_insert(a);
             }
         }
     }
 
+    let here = format!(
+        "http://{}{}",
+        req.headers()
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .map_or_else(|| inner.addr.to_string(), str::to_owned),
+        req.uri()
+    );
     let reply = dispatch(inner, api, op, param, req).await;
     match after {
         None => reply.into_response(),
@@ -161,6 +181,7 @@ pub(super) async fn handle(
             close: false,
         }
         .into_response(),
+        Some(FaultAction::EndlessPage) => endless(reply, &here).into_response(),
         Some(_) => {
             let half = reply.body.len() / 2;
             Reply {
@@ -169,6 +190,17 @@ pub(super) async fn handle(
             }
             .into_response()
         }
+    }
+}
+
+/// A list answer with a `next` link to the page itself (`here`, the request's own URL).
+fn endless(reply: Reply, here: &str) -> Reply {
+    match serde_json::from_slice::<serde_json::Value>(&reply.body) {
+        Ok(serde_json::Value::Object(mut o)) if o.contains_key("data") => {
+            o.insert("next".into(), json!(here));
+            Reply::json(reply.status.as_u16(), &serde_json::Value::Object(o))
+        }
+        _ => reply,
     }
 }
 
