@@ -532,3 +532,166 @@ fn ci_snippets_parse_run_and_write_the_reports_they_upload() {
         );
     }
 }
+
+// ---- explain, doc anchors, troubleshooting --------------------------------------------------
+
+/// The anchor GitHub gives a Markdown heading: lowercase, punctuation but `-` and `_` dropped,
+/// spaces as `-`.
+fn github_anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+#[test]
+fn every_code_explains_itself_and_its_docs_anchor_exists() {
+    use strum::IntoEnumIterator;
+    let page = std::fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
+    let anchors: Vec<String> = page
+        .lines()
+        .filter_map(|l| l.strip_prefix("### "))
+        .map(github_anchor)
+        .collect();
+    for code in airguard::diag::Code::iter() {
+        let link = airguard::diag::docs::anchor(code);
+        let (file, anchor) = link.split_once('#').unwrap();
+        assert_eq!(file, "docs/diagnostics.md");
+        assert!(anchors.iter().any(|a| a == anchor), "{link} has no heading");
+        let text = stdout(&["explain", code.as_str()]);
+        assert!(text.contains(&link), "{text}");
+    }
+    let text = stdout(&["explain", "UNKNOWN-KEY"]);
+    assert!(
+        text.starts_with(
+            "unknown-key (default severity: error)\n\nA key the spec does not define."
+        ),
+        "{text}"
+    );
+    airguard()
+        .args(["explain", "unknown-ky"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("did you mean `unknown-key`?"));
+    airguard()
+        .args(["explain", "zzz"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`zzz` is not a diagnostic code\n",
+        ));
+}
+
+#[test]
+fn diagnostics_name_their_explain_command_and_json_their_anchor() {
+    let spec = crate::util::fixture("specs/invalid/non-canonical-cidr.yaml");
+    airguard()
+        .args(["validate", "--color", "never", "--spec"])
+        .arg(&spec)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "= help: airguard explain non-canonical-cidr\n",
+        ));
+    let out = airguard()
+        .args(["validate", "--format", "json", "--spec"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diags = doc["diagnostics"].as_array().unwrap();
+    assert!(!diags.is_empty());
+    for d in diags {
+        assert_eq!(
+            d["docs"],
+            format!("docs/diagnostics.md#{}", d["code"].as_str().unwrap())
+        );
+    }
+}
+
+/// Shell words of a simple command line: whitespace-separated, `"..."` kept as one word.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut quoted, mut any) = (false, false);
+    for c in line.chars() {
+        match c {
+            '"' => (quoted, any) = (!quoted, true),
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+#[test]
+fn troubleshooting_covers_each_symptom_with_commands_that_parse() {
+    let doc = std::fs::read_to_string(root().join("docs/troubleshooting.md")).unwrap();
+    for symptom in [
+        "## The Airflow worker cannot reach Airbyte",
+        "## ESO says SecretSyncedError",
+        "## The sync succeeded with 0 records",
+        "## conform says 401",
+        "## audit says pod-not-isolated",
+    ] {
+        assert!(doc.contains(symptom), "no section `{symptom}`");
+    }
+    let mut seen = 0;
+    let mut in_block = false;
+    for line in doc.lines() {
+        if line.starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        let t = line
+            .split_whitespace()
+            .skip_while(|w| w.contains('='))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !in_block || !t.starts_with("airguard ") {
+            continue;
+        }
+        let argv: Vec<String> = shell_words(&t)
+            .into_iter()
+            .take_while(|w| !w.starts_with(['|', '>']) && !w.starts_with("2>"))
+            .collect();
+        parses(&argv);
+        seen += 1;
+    }
+    assert!(seen >= 6, "only {seen} commands found");
+    // the codes the guide sends readers to are real, and named there
+    for code in [
+        "blocked-declared-flow",
+        "undeclared-flow",
+        "egress-without-dns",
+        "invalid-url",
+        "api-url-outside-cluster",
+        "unconditioned-cluster-store",
+        "incomplete-provider",
+        "zero-refresh-interval",
+        "job-connection-mismatch",
+        "invalid-uuid",
+        "pod-not-isolated-ingress",
+        "pod-not-isolated-egress",
+    ] {
+        assert!(code.parse::<airguard::diag::Code>().is_ok(), "{code}");
+        assert!(
+            doc.contains(&format!("`{code}`")),
+            "{code} not in the guide"
+        );
+    }
+}

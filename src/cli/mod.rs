@@ -8,6 +8,7 @@ pub mod audit;
 pub mod completions;
 pub mod conform;
 pub mod demo;
+pub mod explain;
 pub mod init;
 pub mod man;
 pub mod mock;
@@ -62,6 +63,8 @@ pub enum Command {
     Completions(completions::Args),
     /// Print the man page, airguard(1), or one subcommand's.
     Man(man::Args),
+    /// Print the documentation of a diagnostic code (the one in brackets, `error[CODE]`).
+    Explain(explain::Args),
 }
 
 /// When to colour output.
@@ -127,6 +130,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Mock(a) => mock::run(a, color),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => man::run(a),
+        Command::Explain(a) => explain::run(a),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

@@ -56,6 +56,7 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<super::FileId> {
     if let Some(h) = &d.help {
         notes.push(format!("help: {h}"));
     }
+    notes.push(format!("help: airguard explain {}", d.code));
     out.with_notes(notes)
 }
 
@@ -90,6 +91,8 @@ struct JsonDiag<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     notes: &'a [String],
+    /// Where the code is documented: `docs/diagnostics.md#<code>`.
+    docs: String,
 }
 
 /// Render diagnostics as a versioned JSON document (pretty-printed, trailing newline).
@@ -119,6 +122,7 @@ pub fn json(files: &Files, diags: &[Diagnostic]) -> String {
                     path: d.path.as_deref(),
                     help: d.help.as_deref(),
                     notes: &d.notes,
+                    docs: super::docs::anchor(d.code),
                 }
             })
             .collect(),
