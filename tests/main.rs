@@ -7,6 +7,8 @@ mod cli;
 mod conform;
 /// `airguard conform` against the in-process mock server, one test per fault scenario.
 mod conform_mock;
+/// Distribution: `--version`, completions, man pages, Dockerfile, pre-commit hooks, CI snippets.
+mod distribution;
 /// `airguard export` against the mock: golden export, drift, secrets, paging, spec findings.
 mod export;
 /// Generated files (schema, diagnostics reference) are committed and fresh.

@@ -7,10 +7,13 @@
 //! are fixed for every command: 0 ok, 1 findings / failures / drift, 2 usage, input or IO error.
 
 pub mod audit;
+pub mod completions;
 pub mod conform;
 pub mod demo;
+pub mod explain;
 pub mod export;
 pub mod init;
+pub mod man;
 pub mod mock;
 pub mod render;
 pub mod schema;
@@ -21,9 +24,18 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
+/// The version `--version` prints: the package version and the commit it was built from
+/// (`unknown` when the build had neither git nor a packaging record; see `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AIRGUARD_COMMIT"),
+    ")"
+);
+
 /// airguard: render, audit and conformance-test Airbyte + Airflow on Kubernetes.
 #[derive(Debug, Parser)]
-#[command(name = "airguard", version, about, long_about = None, propagate_version = true)]
+#[command(name = "airguard", version = VERSION, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -54,6 +66,12 @@ pub enum Command {
     Mock(mock::Args),
     /// Back up Airbyte's configuration as files, check them for drift, compare with a spec.
     Export(export::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the man page, airguard(1), or one subcommand's.
+    Man(man::Args),
+    /// Print the documentation of a diagnostic code (the one in brackets, `error[CODE]`).
+    Explain(explain::Args),
 }
 
 /// When to colour output.
@@ -175,6 +193,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Conform(a) => conform::run(a, color),
         Command::Mock(a) => mock::run(a, color),
         Command::Export(a) => export::run(a, color),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
+        Command::Explain(a) => explain::run(a),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

@@ -66,6 +66,7 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<super::FileId> {
     if let Some(h) = &d.help {
         notes.push(format!("help: {h}"));
     }
+    notes.push(format!("help: airguard explain {}", d.code));
     out.with_notes(notes)
 }
 
@@ -102,6 +103,8 @@ pub struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     notes: &'a [String],
+    /// Where the code is documented: `docs/diagnostics.md#<code>`.
+    docs: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<JsonLabel<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,6 +138,7 @@ impl<'a> JsonDiagnostic<'a> {
             path: d.path.as_deref(),
             help: d.help.as_deref(),
             notes: &d.notes,
+            docs: super::docs::anchor(d.code),
             related: d
                 .secondary
                 .iter()
