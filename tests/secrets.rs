@@ -422,9 +422,19 @@ fn output_holds_references_only() {
             &s.postgres_user,
             &s.minio_user,
             &s.minio_password,
+            &s.airflow_fernet_key,
+            &s.airflow_api_secret_key,
+            &s.airflow_jwt_secret,
+            &m.airflow.metadata_connection,
         ]
         .into_iter()
         .flatten()
+        .chain(
+            m.airflow
+                .pgbouncer_config
+                .iter()
+                .flat_map(|c| [&c.ini, &c.users, &c.stats_connection]),
+        )
         .collect();
         let out: String = render::render(&m)
             .unwrap()

@@ -7,6 +7,7 @@
 //! returned (`render::typed`), so a template mistake fails here, not in the cluster.
 
 pub mod airflow_conn;
+pub mod airflow_secret;
 pub mod dags;
 mod env;
 pub mod external_secret;

@@ -68,9 +68,13 @@ pub(crate) fn example_model() -> Model {
             callers: [AirflowComponent::Worker, AirflowComponent::Triggerer]
                 .into_iter()
                 .collect(),
+            connection_timeout: None,
             all_components: false,
             pgbouncer: false,
             external_database: None,
+            database_host: None,
+            metadata_connection: None,
+            pgbouncer_config: None,
         },
         ingress: Some(Ingress {
             namespace: "ingress-nginx".into(),
@@ -108,6 +112,9 @@ pub(crate) fn example_model() -> Model {
             postgres_user: None,
             minio_user: None,
             minio_password: None,
+            airflow_fernet_key: None,
+            airflow_api_secret_key: None,
+            airflow_jwt_secret: None,
         },
         connections: vec![],
         pipelines: vec![],
