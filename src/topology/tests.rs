@@ -480,3 +480,50 @@ fn dns_goes_to_dns_pods_for_every_client_only() {
     );
     assert!(flow(&t, "airbyte-job-pod.dns").is_some());
 }
+
+#[test]
+fn an_external_metadata_database_is_reached_by_exactly_its_users() {
+    let users = [
+        "scheduler",
+        "dag-processor",
+        "triggerer",
+        "api-server",
+        "worker",
+        "run-airflow-migrations",
+        "create-user-job",
+    ];
+    for pgbouncer in [false, true] {
+        let mut m = example_model();
+        m.airflow.pgbouncer = pgbouncer;
+        m.airflow.external_database = Some(egress(
+            "external-database",
+            "10.90.1.0/24",
+            &[5432],
+            "/airflow/database/external",
+        ));
+        let t = Topology::from_model(&m);
+        assert!(t.endpoint("airflow-postgresql").is_none());
+        assert!(!t.flows.iter().any(|f| f.id.contains("postgresql")));
+        let to_db: BTreeSet<&str> = t
+            .flows
+            .iter()
+            .filter(|f| f.id.ends_with(".external-database"))
+            .map(|f| f.from.as_str())
+            .collect();
+        let want: BTreeSet<String> = if pgbouncer {
+            ["airflow-pgbouncer".to_string()].into()
+        } else {
+            users.iter().map(|u| format!("airflow-{u}")).collect()
+        };
+        let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
+        assert_eq!(to_db, want, "pgbouncer: {pgbouncer}");
+        if pgbouncer {
+            for u in users {
+                assert!(
+                    flow(&t, &format!("airflow-{u}.airflow-pgbouncer")).is_some(),
+                    "{u}"
+                );
+            }
+        }
+    }
+}
