@@ -78,13 +78,17 @@ impl Cx<'_> {
                     );
                     self.at_key(b);
                 }
-                (Some(_), false) => self.push(
-                    Code::ConflictingSettings,
-                    &format!("{b}/pgbouncer-config"),
-                    "`pgbouncer-config` is set but `airflow.pgbouncer` is off".into(),
-                    "unused",
-                    "remove `pgbouncer-config`, or set `airflow.pgbouncer: true`".into(),
-                ),
+                (Some(_), false) => {
+                    let p = format!("{b}/pgbouncer-config");
+                    self.push(
+                        Code::ConflictingSettings,
+                        &p,
+                        "`pgbouncer-config` is set but `airflow.pgbouncer` is off".into(),
+                        "unused",
+                        "remove `pgbouncer-config`, or set `airflow.pgbouncer: true`".into(),
+                    );
+                    self.at_key(&p);
+                }
                 (None, false) => {}
             }
         }
@@ -130,6 +134,24 @@ impl Cx<'_> {
                 "list the database's addresses as CIDRs (`10.90.1.0/24`); only they are reachable",
             ),
         );
+        let address = db
+            .host
+            .as_ref()
+            .and_then(|h| h.parse::<std::net::IpAddr>().ok());
+        if let Some(ip) =
+            address.filter(|ip| !cidrs.is_empty() && !cidrs.iter().any(|c| c.contains(ip)))
+        {
+            self.push(
+                Code::ConflictingSettings,
+                &format!("{b}/host"),
+                format!("the database's address {ip} is outside its `cidrs`"),
+                "not reachable through the policies",
+                format!(
+                    "add `{}` to `cidrs`, or fix the address",
+                    ipnet::IpNet::from(ip)
+                ),
+            );
+        }
         let port = self.port(&format!("{b}/port"), db.port);
         model::Egress {
             name: "external-database".into(),
