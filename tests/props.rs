@@ -60,6 +60,8 @@ fn provider() -> impl Strategy<Value = Provider> {
             path: "secret".into(),
             version: VaultKvVersion::V2,
             namespace: None,
+            ca_bundle: None,
+            ca_provider: None,
             auth: VaultAuth::Kubernetes {
                 mount_path: "kubernetes".into(),
                 role: "eso".into(),
@@ -70,9 +72,40 @@ fn provider() -> impl Strategy<Value = Provider> {
             service: AwsService::SecretsManager,
             region: "eu-west-1".into(),
             role: None,
+            external_id: None,
+            additional_roles: Vec::new(),
+            prefix: None,
             auth: Some(AwsAuth::Jwt {
                 service_account: sa()
             }),
+        })),
+        Just(Provider::Aws(AwsProvider {
+            service: AwsService::ParameterStore,
+            region: "eu-west-1".into(),
+            role: Some("arn:aws:iam::123456789012:role/eso".into()),
+            external_id: Some("platform".into()),
+            additional_roles: vec!["arn:aws:iam::210987654321:role/hop".into()],
+            prefix: Some("prod/".into()),
+            auth: None,
+        })),
+        Just(Provider::Vault(VaultProvider {
+            server: "https://vault.example.com:8200".into(),
+            path: "secret".into(),
+            version: VaultKvVersion::V2,
+            namespace: None,
+            ca_bundle: None,
+            ca_provider: Some(VaultCaProvider {
+                kind: CaProviderKind::ConfigMap,
+                name: "vault-ca".into(),
+                key: "ca.pem".into(),
+                namespace: Some("external-secrets".into()),
+            }),
+            auth: VaultAuth::Cert {
+                path: "cert".into(),
+                role: None,
+                client_cert: SecretKeyRef { name: "vault-client".into(), key: "tls.crt".into(), namespace: Some("external-secrets".into()) },
+                secret_ref: SecretKeyRef { name: "vault-client".into(), key: "tls.key".into(), namespace: Some("external-secrets".into()) },
+            },
         })),
         Just(Provider::Azurekv(AzureProvider {
             vault_url: "https://kv.vault.azure.net".into(),
@@ -82,11 +115,24 @@ fn provider() -> impl Strategy<Value = Provider> {
             identity_id: None,
             client_id: None,
             client_secret: None,
+            environment_type: Some(AzureEnvironment::UsGovernmentCloud),
         })),
         Just(Provider::Gcpsm(GcpProvider {
             project_id: "proj".into(),
             location: None,
             auth: None
+        })),
+        Just(Provider::Gcpsm(GcpProvider {
+            project_id: "proj".into(),
+            location: None,
+            auth: Some(GcpAuth::WorkloadIdentityFederation {
+                audience: Some("//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/k".into()),
+                service_account: Some(sa()),
+                cred_config: None,
+                aws_security_credentials: None,
+                external_token_endpoint: None,
+                gcp_service_account_email: None,
+            }),
         })),
     ]
 }
@@ -99,6 +145,7 @@ prop_compose! {
         provider in provider(), cluster in prop::bool::ANY, n_conns in 0usize..6, pgbouncer in prop::bool::ANY,
         ingress in prop::bool::ANY, dns_port in prop_oneof![Just(53i64), Just(5353i64)],
         ext_db in prop::bool::ANY, storage_kind in 0u8..5, db_cidr in cidr(),
+        airflow_db in prop::option::of(prop::collection::vec(cidr(), 1..3)), airflow_keys in prop::bool::ANY,
     ) -> RawSpec {
         // Production layouts: an external database and S3 (keys or workload identity), GCS or
         // Azure storage; their credentials replace `secrets.postgres` / `secrets.minio`.
@@ -160,9 +207,25 @@ prop_compose! {
                 executor,
                 connection_id: "airbyte_default".into(),
                 callers,
+                connection_timeout: (n_conns % 2 == 1).then(|| "45s".into()),
                 all_components: false,
                 pgbouncer,
-                external_database: None,
+                database: match airflow_db {
+                    None => AirflowDatabase::InCluster,
+                    Some(cidrs) => AirflowDatabase::External(ExternalAirflowDatabase {
+                        host: Some("airflow-db.example.com".into()),
+                        port: 5432,
+                        cidrs: { let mut c = cidrs; c.sort(); c.dedup(); c },
+                        connection: "platform/airflow-db#connection".into(),
+                        pgbouncer_config: pgbouncer.then(|| PgbouncerConfig {
+                            ini: "platform/pgbouncer#ini".into(),
+                            users: "platform/pgbouncer#users".into(),
+                            stats_connection: "platform/pgbouncer#stats".into(),
+                        }),
+                        allow_internet: false,
+                        reason: None,
+                    }),
+                },
             },
             ingress: ingress.then(|| Ingress { namespace: "ingress-nginx".into(), pod_labels: BTreeMap::from([("app.kubernetes.io/name".into(), "ingress-nginx".into())]), airflow_ui: true }),
             dns: Dns { namespace: Some("kube-system".into()), pod_labels: Some(BTreeMap::from([("k8s-app".into(), "kube-dns".into())])), cidrs: None, port: dns_port },
@@ -177,6 +240,11 @@ prop_compose! {
                 refresh_policy: RefreshPolicy::Periodic,
                 creation_policy: CreationPolicy::Owner,
                 deletion_policy: DeletionPolicy::Retain,
+                airflow: airflow_keys.then(|| AirflowKeys {
+                    fernet_key: Some("platform/airflow#fernet".into()),
+                    api_secret_key: Some("platform/airflow#api".into()),
+                    jwt_secret: Some("platform/airflow#jwt".into()),
+                }),
                 airbyte: Some(AirbyteCredentials { client_id: Some("platform/airbyte#client_id".into()), client_secret: Some("platform/airbyte#client_secret".into()), token: None }),
                 postgres: database.is_none().then(|| PasswordRef { password: "platform/db#password".into(), user: Some("platform/db#user".into()) }),
                 minio: storage.is_none().then(|| MinioCredentials { user: None, password: "platform/minio#password".into() }),

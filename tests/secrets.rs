@@ -422,9 +422,19 @@ fn output_holds_references_only() {
             &s.postgres_user,
             &s.minio_user,
             &s.minio_password,
+            &s.airflow_fernet_key,
+            &s.airflow_api_secret_key,
+            &s.airflow_jwt_secret,
+            &m.airflow.metadata_connection,
         ]
         .into_iter()
         .flatten()
+        .chain(
+            m.airflow
+                .pgbouncer_config
+                .iter()
+                .flat_map(|c| [&c.ini, &c.users, &c.stats_connection]),
+        )
         .collect();
         let out: String = render::render(&m)
             .unwrap()
@@ -498,4 +508,72 @@ fn golden_secrets_and_values() {
         assert_eq!(arts, again, "{name}: rendering is deterministic");
         insta::assert_snapshot!(format!("secrets-{name}"), render::stream(&arts));
     }
+}
+
+/// Every Secret `airflow/values.yaml` names for Airflow's own keys is made by an ExternalSecret
+/// in Airflow's namespace, holding the key the chart reads (chart 1.21 `values.yaml`: "the secret
+/// must contain a 'connection' / 'fernet-key' / 'api-secret-key' / 'jwt-secret' key", PgBouncer's
+/// `pgbouncer.ini` and `users.txt`, and `statsSecretKey`); the bundled PostgreSQL is off exactly
+/// when the metadata connection comes from such a Secret.
+#[test]
+fn airflow_secret_names_in_values_are_made_by_external_secrets() {
+    let mut checked = 0;
+    for (name, text) in specs() {
+        let m = model(&name, &text);
+        let arts = render::render(&m).unwrap();
+        let file = |p: &str| arts.iter().find(|a| a.path == p).map(|a| a.content.clone());
+        let values = yaml_to_json(&file("airflow/values.yaml").unwrap());
+        let made: Vec<(String, String)> = file(&format!("secrets/{}.yaml", m.airflow.namespace))
+            .map(|t| documents(&t))
+            .unwrap_or_default()
+            .iter()
+            .filter(|d| d["kind"] == "ExternalSecret")
+            .flat_map(|d| {
+                let target = d["spec"]["target"]["name"].as_str().unwrap().to_string();
+                d["spec"]["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |e| (target.clone(), e["secretKey"].as_str().unwrap().to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let pgb = &values["pgbouncer"];
+        let stats_key = pgb["metricsExporterSidecar"]["statsSecretKey"]
+            .as_str()
+            .unwrap_or("connection");
+        let wanted = [
+            (&values["data"]["metadataSecretName"], "connection"),
+            (&values["fernetKeySecretName"], "fernet-key"),
+            (&values["apiSecretKeySecretName"], "api-secret-key"),
+            (&values["jwtSecretName"], "jwt-secret"),
+            (&pgb["configSecretName"], "pgbouncer.ini"),
+            (&pgb["configSecretName"], "users.txt"),
+            (&pgb["metricsExporterSidecar"]["statsSecretName"], stats_key),
+        ];
+        for (secret, key) in wanted {
+            if let Some(secret) = secret.as_str() {
+                assert!(
+                    made.contains(&(secret.to_string(), key.to_string())),
+                    "{name}: values name Secret {secret} for key {key}, which no ExternalSecret makes"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(
+            values["postgresql"]["enabled"] == false,
+            values["data"]["metadataSecretName"].is_string(),
+            "{name}: postgresql off exactly with data.metadataSecretName"
+        );
+        assert_eq!(
+            values["postgresql"]["enabled"] == false,
+            m.airflow.external_database.is_some(),
+            "{name}"
+        );
+        assert!(
+            values.get("webserverSecretKeySecretName").is_none(),
+            "{name}: Airflow 3 reads apiSecretKeySecretName"
+        );
+    }
+    assert!(checked >= 15, "only {checked} Secret keys checked");
 }

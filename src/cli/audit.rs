@@ -116,7 +116,9 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
         AuditFormat::Junit => format::junit::render(&report),
         AuditFormat::Csv => format::csv::render(&rows),
         AuditFormat::Dot => format::dot::render(&report),
-        AuditFormat::Html => format::html::render(&report, input.intent.as_ref().map(|i| i.document.file)),
+        AuditFormat::Html => {
+            format::html::render(&report, input.intent.as_ref().map(|i| i.document.file))
+        }
     };
     crate::output::print(&out);
     let failed = findings.active.iter().any(|d| report.fails(d));

@@ -92,14 +92,16 @@ pub fn run(args: Args, color: Color) -> anyhow::Result<Status> {
             api_url: url.clone(),
         },
         (None, Some(p), _) => match crate::mock::Scenario::load_file(&mut files, p) {
-            Ok(s) => Source::Mock(s),
+            Ok(s) => Source::Mock(Box::new(s)),
             Err(diags) => {
                 reporter.report(&files, &diags);
                 return Ok(Status::InputError);
             }
         },
-        (None, None, Some(m)) => Source::Mock(crate::mock::MockConfig::for_model(m).scenario),
-        (None, None, None) => Source::Mock(crate::mock::Scenario::default_scenario()),
+        (None, None, Some(m)) => {
+            Source::Mock(Box::new(crate::mock::MockConfig::for_model(m).scenario))
+        }
+        (None, None, None) => Source::Mock(Box::new(crate::mock::Scenario::default_scenario())),
     };
     let result = super::runtime()?.block_on(crate::export::source::run(
         source,

@@ -22,7 +22,7 @@ const PUBLIC_TOKEN_URL: &str = "applications/token";
 #[derive(Debug)]
 pub enum Source {
     /// The built-in mock, started in process with this world.
-    Mock(crate::mock::Scenario),
+    Mock(Box<crate::mock::Scenario>),
     /// A live server at this root URL; the public API's base path is appended unless the URL
     /// already has a path.
     Live {
@@ -61,7 +61,7 @@ pub async fn run(
         }
         Source::Mock(scenario) => {
             let config = crate::mock::MockConfig {
-                scenario,
+                scenario: *scenario,
                 auth: crate::mock::MockAuth::default_client_credentials(),
             };
             let server = crate::mock::start(([127, 0, 0, 1], 0).into(), config)

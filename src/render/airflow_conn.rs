@@ -52,7 +52,8 @@ pub fn airflow_token_url(api: &model::Api) -> String {
 }
 
 /// The Airflow connection JSON (`AIRFLOW_CONN_<ID>`), in the JSON form the Airbyte provider's
-/// hook reads: `host` is the public API base URL with a trailing `/`, `schema` its token URL.
+/// hook reads: `host` is the public API base URL with a trailing `/`, `schema` its token URL,
+/// `extra` the provider's `timeout` when the spec sets `airflow.connection-timeout`.
 /// With client credentials, `login`/`password` are ESO Go-template actions, not values.
 pub fn connection_json(model: &Model, with_credentials: bool) -> String {
     let api = &model.airbyte.api;
@@ -67,8 +68,26 @@ pub fn connection_json(model: &Model, with_credentials: bool) -> String {
             tpl_key::CLIENT_SECRET
         ));
     }
-    s.push_str(&format!("\"schema\":{schema}}}"));
+    s.push_str(&format!("\"schema\":{schema}"));
+    if let Some(extra) = connection_extra(&model.airflow) {
+        s.push_str(&format!(",\"extra\":{extra}"));
+    }
+    s.push('}');
     s
+}
+
+/// The connection's `extra` object, if any: the Airbyte provider 6.2.0 hook reads `timeout`
+/// (seconds, a positive number, applied to every request including the token request) and
+/// `proxies` from it. airguard writes `timeout` only: a proxy would route the calls around the
+/// in-cluster path the NetworkPolicies open.
+pub fn connection_extra(af: &model::Airflow) -> Option<String> {
+    let t = af.connection_timeout?;
+    let secs = if t.subsec_nanos() == 0 {
+        t.as_secs().to_string()
+    } else {
+        format!("{}", t.as_secs_f64())
+    };
+    Some(format!("{{\"timeout\":{secs}}}"))
 }
 
 /// Whether the Airflow side gets an ExternalSecret (any credential to carry).

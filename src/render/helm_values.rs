@@ -9,6 +9,7 @@
 //! `AIRBYTE_*` settings are plain env. This module never writes a secret value.
 
 use super::airflow_conn::{airflow_has_secret, connection_json, AIRFLOW_SECRET_NAME};
+use super::airflow_secret;
 use super::{env, header, Artifact, RenderError};
 use crate::spec::model::{self, AirflowComponent, Executor, Model};
 use serde::Serialize;
@@ -60,6 +61,13 @@ struct ValuesCtx {
     components: Vec<ComponentCtx>,
     pgbouncer: bool,
     bundled_postgresql: bool,
+    /// `data.metadataSecretName`, if managed.
+    metadata_secret: Option<&'static str>,
+    /// Top-level `*SecretName` values, in order.
+    secret_names: Vec<(&'static str, &'static str)>,
+    /// `pgbouncer.configSecretName` / `metricsExporterSidecar.statsSecretName`.
+    pgbouncer_secret: Option<&'static str>,
+    pgbouncer_stats_key: &'static str,
     git_sync: Option<GitSyncCtx>,
     statsd_mappings: Vec<super::observability::Mapping>,
 }
@@ -143,10 +151,34 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
     } else {
         "statsd is on (observability): Airflow components reach it on UDP 9125, Prometheus scrapes it on TCP 9102; extraMappings add the sync metrics of docs/observability.md to the chart's own.".into()
     });
-    if af.external_database.is_some() {
-        comment.push(
-            "The metadata database is external (airflow.external-database): set data.metadataSecretName to the Secret holding its connection.".into(),
-        );
+    let own = airflow_secret::keys(model);
+    if let Some(db) = &af.external_database {
+        let at = af
+            .database_host
+            .as_ref()
+            .map_or_else(String::new, |h| format!(" {h}"));
+        let ports: Vec<String> = db.ports.iter().map(|p| p.start.to_string()).collect();
+        let cidrs: Vec<String> = db.cidrs.iter().map(ToString::to_string).collect();
+        comment.push(format!(
+            "The metadata database{at} is external (airflow.database.external): postgresql is off, and {} reach {} on port {}.",
+            if af.pgbouncer { "only PgBouncer's pods" } else { "the components that use it" },
+            cidrs.join(", "),
+            ports.join(", ")
+        ));
+        if af.pgbouncer {
+            comment.push(format!(
+                "PgBouncer reads its pgbouncer.ini, users.txt and stats connection from Secret {}.",
+                airflow_secret::PGBOUNCER_SECRET_NAME
+            ));
+        }
+    }
+    if !own.is_empty() {
+        comment.push(format!(
+            "{} name Secret {}, made by External Secrets (secrets/{}.yaml): the chart generates none of them.",
+            own.iter().map(|k| k.value).collect::<Vec<_>>().join(", "),
+            airflow_secret::SECRET_NAME,
+            af.namespace
+        ));
     }
     let (mut global_env, mut global_secret, mut components) = (Vec::new(), Vec::new(), Vec::new());
     if af.all_components {
@@ -206,6 +238,18 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
         components,
         pgbouncer: af.pgbouncer,
         bundled_postgresql: af.external_database.is_none(),
+        metadata_secret: own
+            .iter()
+            .any(|k| k.value == "data.metadataSecretName")
+            .then_some(airflow_secret::SECRET_NAME),
+        secret_names: own
+            .iter()
+            .filter(|k| !k.value.contains('.'))
+            .map(|k| (k.value, airflow_secret::SECRET_NAME))
+            .collect(),
+        pgbouncer_secret: (!airflow_secret::pgbouncer_keys(model).is_empty())
+            .then_some(airflow_secret::PGBOUNCER_SECRET_NAME),
+        pgbouncer_stats_key: airflow_secret::STATS_KEY,
         git_sync: model.dags.git_sync.as_ref().map(|g| GitSyncCtx {
             repo: g.repo.clone(),
             branch: g.branch.clone(),
@@ -231,222 +275,7 @@ pub fn render(model: &Model) -> Result<Artifact, RenderError> {
 
 /// The closed serde model of the values airguard emits; every rendered file is parsed back into
 /// it, so a key outside this set (and so possibly unknown to the chart) fails the render.
-pub mod typed {
-    use serde::Deserialize;
-
-    /// The emitted subset of the chart's values.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct Values {
-        /// Executor.
-        pub executor: String,
-        /// Chart NetworkPolicies.
-        pub network_policies: NetworkPolicies,
-        /// Env for all containers (name/value only).
-        pub env: Option<Vec<PlainEnv>>,
-        /// Secrets for all containers.
-        pub secret: Option<Vec<SecretEnv>>,
-        /// Workers.
-        pub workers: Option<Workers>,
-        /// Triggerer.
-        pub triggerer: Option<Component>,
-        /// Scheduler.
-        pub scheduler: Option<Component>,
-        /// API server.
-        pub api_server: Option<Component>,
-        /// DAG processor.
-        pub dag_processor: Option<Component>,
-        /// PgBouncer.
-        pub pgbouncer: Enabled,
-        /// The bundled PostgreSQL.
-        pub postgresql: Enabled,
-        /// StatsD exporter.
-        pub statsd: Statsd,
-        /// DAG delivery.
-        pub dags: Option<Dags>,
-    }
-
-    /// `dags`.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct Dags {
-        /// `dags.gitSync`.
-        pub git_sync: GitSync,
-    }
-
-    /// `dags.gitSync`.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct GitSync {
-        /// On.
-        pub enabled: bool,
-        /// Clone URL.
-        pub repo: String,
-        /// Branch (git-sync v3).
-        pub branch: String,
-        /// Revision (git-sync v3).
-        pub rev: String,
-        /// Branch, tag or hash (git-sync v4).
-        #[serde(rename = "ref")]
-        pub git_ref: String,
-        /// Directory of the DAGs in the repository (`""`: the root).
-        pub sub_path: String,
-        /// HTTPS credentials Secret.
-        pub credentials_secret: Option<String>,
-        /// SSH key Secret.
-        pub ssh_key_secret: Option<String>,
-    }
-
-    /// `statsd`: on only with the sync metric mappings.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct Statsd {
-        /// On or off.
-        pub enabled: bool,
-        /// Mappings added to the chart's own.
-        pub extra_mappings: Option<Vec<Mapping>>,
-    }
-
-    /// One statsd_exporter mapping.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Mapping {
-        /// Glob.
-        #[serde(rename = "match")]
-        pub glob: String,
-        /// statsd type.
-        pub match_metric_type: String,
-        /// Series name.
-        pub name: String,
-        /// Help.
-        pub help: String,
-        /// Labels.
-        pub labels: std::collections::BTreeMap<String, String>,
-    }
-
-    /// A component that is only switched on or off.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Enabled {
-        /// On or off.
-        pub enabled: bool,
-    }
-
-    /// `networkPolicies`.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct NetworkPolicies {
-        /// Must be false.
-        pub enabled: bool,
-    }
-
-    /// Top-level `env[]` item.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct PlainEnv {
-        /// Name.
-        pub name: String,
-        /// Value.
-        pub value: String,
-    }
-
-    /// Top-level `secret[]` item.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct SecretEnv {
-        /// Env var name.
-        pub env_name: String,
-        /// Secret name.
-        pub secret_name: String,
-        /// Key in the Secret.
-        pub secret_key: String,
-    }
-
-    /// `workers`.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Workers {
-        /// Celery workers.
-        pub celery: Option<Component>,
-        /// KubernetesExecutor pod template.
-        pub kubernetes: Option<Component>,
-    }
-
-    /// A component with `env`.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Component {
-        /// Env.
-        pub env: Vec<Env>,
-    }
-
-    /// A per-component env item.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct Env {
-        /// Name.
-        pub name: String,
-        /// Plain value.
-        pub value: Option<String>,
-        /// From a Secret.
-        pub value_from: Option<ValueFrom>,
-    }
-
-    /// `valueFrom`.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct ValueFrom {
-        /// Secret key reference.
-        pub secret_key_ref: SecretKeyRef,
-    }
-
-    /// `secretKeyRef`.
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct SecretKeyRef {
-        /// Secret.
-        pub name: String,
-        /// Key.
-        pub key: String,
-    }
-
-    /// Parse and check rendered values.
-    pub fn check(content: &str) -> Result<(), String> {
-        let v: Values = serde_saphyr::from_str(content).map_err(|e| e.to_string())?;
-        if v.statsd.enabled
-            != v.statsd
-                .extra_mappings
-                .as_ref()
-                .is_some_and(|m| !m.is_empty())
-        {
-            return Err(
-                "statsd.enabled must be false unless observability adds its mappings (no NetworkPolicy lets metrics through otherwise)".into(),
-            );
-        }
-        if v.network_policies.enabled {
-            return Err("networkPolicies.enabled must be false".into());
-        }
-        let comps = [
-            v.workers.as_ref().and_then(|w| w.celery.as_ref()),
-            v.workers.as_ref().and_then(|w| w.kubernetes.as_ref()),
-            v.triggerer.as_ref(),
-            v.scheduler.as_ref(),
-            v.api_server.as_ref(),
-            v.dag_processor.as_ref(),
-        ];
-        for c in comps.into_iter().flatten() {
-            for e in &c.env {
-                if e.value.is_some() == e.value_from.is_some() {
-                    return Err(format!(
-                        "env {} needs exactly one of value and valueFrom",
-                        e.name
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
+pub mod typed;
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 pub mod airbyte_secrets;
 pub mod airbyte_values;
 pub mod airflow_conn;
+pub mod airflow_secret;
 pub mod dags;
 mod env;
 pub mod external_secret;

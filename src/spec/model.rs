@@ -19,8 +19,9 @@ pub use super::raw::{
 // them); other modules name them from here, never from `spec::raw`.
 pub use super::raw::StorageKind;
 pub use super::raw::{
-    AwsAuth, AwsProvider, AwsService, AzureAuthType, AzureProvider, GcpAuth, GcpProvider,
-    SecretKeyRef, ServiceAccountRef, VaultAuth, VaultKvVersion, VaultProvider,
+    AwsAuth, AwsProvider, AwsService, AzureAuthType, AzureEnvironment, AzureProvider,
+    CaProviderKind, GcpAuth, GcpAwsCredentials, GcpProvider, SecretKeyRef, SecretRef,
+    ServiceAccountRef, VaultAuth, VaultCaProvider, VaultKvVersion, VaultProvider,
 };
 
 /// A validated airguard spec.
@@ -223,12 +224,31 @@ pub struct Airflow {
     pub connection_id: String,
     /// Components that call Airbyte (deduplicated, ordered).
     pub callers: BTreeSet<AirflowComponent>,
+    /// Per-request timeout of the connection (`timeout` extra).
+    pub connection_timeout: Option<Duration>,
     /// Give the connection to every component.
     pub all_components: bool,
     /// PgBouncer enabled.
     pub pgbouncer: bool,
-    /// External metadata database.
+    /// External metadata database: the egress to it (`None`: the bundled PostgreSQL).
     pub external_database: Option<Egress>,
+    /// Host of the external metadata database, as the spec names it.
+    pub database_host: Option<String>,
+    /// Remote key of the external metadata database's connection URL.
+    pub metadata_connection: Option<RemoteRef>,
+    /// PgBouncer's Secrets for an external database (with `pgbouncer`).
+    pub pgbouncer_config: Option<PgbouncerConfig>,
+}
+
+/// PgBouncer's own Secrets for an external metadata database, by remote key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgbouncerConfig {
+    /// `pgbouncer.ini`.
+    pub ini: RemoteRef,
+    /// `users.txt`.
+    pub users: RemoteRef,
+    /// The metrics exporter's connection URI.
+    pub stats_connection: RemoteRef,
 }
 
 impl Airflow {
@@ -312,6 +332,12 @@ pub struct Secrets {
     pub minio_user: Option<RemoteRef>,
     /// MinIO password.
     pub minio_password: Option<RemoteRef>,
+    /// Airflow's fernet key.
+    pub airflow_fernet_key: Option<RemoteRef>,
+    /// Airflow's API secret key.
+    pub airflow_api_secret_key: Option<RemoteRef>,
+    /// Airflow's JWT secret.
+    pub airflow_jwt_secret: Option<RemoteRef>,
 }
 
 /// An Airbyte connection.

@@ -491,15 +491,92 @@ pub struct Airflow {
     /// LocalExecutor it is the scheduler).
     #[serde(default = "Airflow::default_callers")]
     pub callers: Vec<AirflowComponent>,
+    /// Per-request timeout of the Airflow connection's Airbyte API calls (Go duration, e.g.
+    /// `30s`): the Airbyte provider's `timeout` extra (default: the provider's, 5 s per call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_timeout: Option<String>,
     /// Give the connection to every Airflow container (`secret[]`) instead of only the callers.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub all_components: bool,
     /// Whether the chart's PgBouncer is enabled (components then reach the DB through it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pgbouncer: bool,
-    /// External metadata database; when absent the chart's bundled PostgreSQL is used.
+    /// Where the metadata database runs: `in-cluster` (default, the chart's bundled PostgreSQL)
+    /// or `external` (its connection by secret reference, egress to its addresses).
+    #[serde(default, skip_serializing_if = "AirflowDatabase::is_in_cluster")]
+    pub database: AirflowDatabase,
+}
+
+/// Airflow's metadata database.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum AirflowDatabase {
+    /// The chart's bundled PostgreSQL (`postgresql.enabled: true`).
+    #[default]
+    InCluster,
+    /// A database outside the cluster (RDS, Cloud SQL, Azure Database): the chart reads its
+    /// connection from the Secret External Secrets makes (`data.metadataSecretName`, key
+    /// `connection`), and the components that use it get egress to `cidrs` on `port`.
+    External(ExternalAirflowDatabase),
+}
+
+impl AirflowDatabase {
+    fn is_in_cluster(&self) -> bool {
+        *self == AirflowDatabase::InCluster
+    }
+}
+
+/// An external Airflow metadata database.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExternalAirflowDatabase {
+    /// Host name of the database, for the reader (the connection carries the address Airflow
+    /// uses; policies match addresses, so `cidrs` must contain it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_database: Option<EgressRule>,
+    pub host: Option<String>,
+    /// Database port (default 5432).
+    #[serde(default = "ExternalAirflowDatabase::default_port")]
+    pub port: i64,
+    /// Addresses of the database as CIDRs (`10.90.1.0/24`); the only ones the components that
+    /// use it may reach.
+    pub cidrs: Vec<String>,
+    /// Remote key of the SQLAlchemy connection URL
+    /// (`postgresql+psycopg2://user:password@host:5432/airflow`; `path#property` for one field of
+    /// a JSON secret). With `airflow.pgbouncer`, the URL must name PgBouncer
+    /// (`<release>-pgbouncer.<namespace>:6543/<release>-metadata`) and `pgbouncer-config` the
+    /// PgBouncer settings that reach this database.
+    pub connection: RemoteKey,
+    /// With `airflow.pgbouncer`: remote keys of PgBouncer's `pgbouncer.ini` and `users.txt` (the
+    /// chart's `pgbouncer.configSecretName`) and of the stats connection its metrics exporter
+    /// reads (`pgbouncer.metricsExporterSidecar.statsSecretName`). The chart builds them from
+    /// `data.metadataConnection` otherwise, which holds a password in values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgbouncer_config: Option<PgbouncerConfig>,
+    /// Must be `true` to allow a CIDR that spans the internet (as for every egress rule).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_internet: bool,
+    /// Why this egress is needed; required with `allow-internet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ExternalAirflowDatabase {
+    fn default_port() -> i64 {
+        5432
+    }
+}
+
+/// PgBouncer's own Secrets for an external metadata database, by remote key.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PgbouncerConfig {
+    /// Remote key of the whole `pgbouncer.ini` (its `[databases]` section names the database).
+    pub ini: RemoteKey,
+    /// Remote key of `users.txt` (PgBouncer's auth file).
+    pub users: RemoteKey,
+    /// Remote key of the metrics exporter's connection URI
+    /// (`postgresql://<stats user>:<password>@127.0.0.1:6543/pgbouncer?sslmode=disable`).
+    pub stats_connection: RemoteKey,
 }
 
 impl Airflow {
@@ -592,6 +669,10 @@ pub struct Secrets {
     /// Airbyte API client credentials (or basic/bearer credentials, per `airbyte.api.auth`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub airbyte: Option<AirbyteCredentials>,
+    /// Airflow's own keys (fernet key, API secret key, JWT secret): External Secrets makes
+    /// the Secret the chart reads, so the chart generates none of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub airflow: Option<AirflowKeys>,
     /// Password (and optionally user) of Airbyte's PostgreSQL database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postgres: Option<PasswordRef>,
@@ -723,6 +804,17 @@ pub struct ServiceAccountRef {
     pub namespace: Option<String>,
 }
 
+/// A reference to a Kubernetes Secret as a whole (its keys are fixed by the consumer).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecretRef {
+    /// Secret name.
+    pub name: String,
+    /// Namespace of the Secret (required with a ClusterSecretStore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
 /// AWS service.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub enum AwsService {
@@ -745,6 +837,15 @@ pub struct AwsProvider {
     /// IAM role ARN to assume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// External ID the assumed `role`'s trust policy requires (`externalID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Role ARNs assumed in order before `role` (`additionalRoles`, role chaining).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_roles: Vec<String>,
+    /// Prefix ESO puts before every remote key (`prefix`), e.g. `prod/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
     /// How ESO authenticates; absent means the SDK default chain (pod identity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<AwsAuth>,
@@ -809,6 +910,24 @@ pub struct AzureProvider {
     /// Client secret (service-principal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<SecretKeyRef>,
+    /// Azure cloud (`environmentType`): `public-cloud` (default), `us-government-cloud`,
+    /// `china-cloud` or `german-cloud`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_type: Option<AzureEnvironment>,
+}
+
+/// Azure cloud environment.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AzureEnvironment {
+    /// Azure public cloud.
+    PublicCloud,
+    /// Azure US Government.
+    UsGovernmentCloud,
+    /// Azure China (21Vianet).
+    ChinaCloud,
+    /// Azure Germany (retired by Microsoft; for existing vaults).
+    GermanCloud,
 }
 
 /// Vault KV version.
@@ -836,8 +955,40 @@ pub struct VaultProvider {
     /// Vault Enterprise namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// Base64 of the PEM CA bundle that signs the Vault server's certificate (`caBundle`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<String>,
+    /// The CA bundle from a Secret or ConfigMap key instead (`caProvider`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_provider: Option<VaultCaProvider>,
     /// Authentication.
     pub auth: VaultAuth,
+}
+
+/// Where Vault's CA bundle is kept.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VaultCaProvider {
+    /// `secret` or `config-map`.
+    #[serde(rename = "type")]
+    pub kind: CaProviderKind,
+    /// Name of the Secret or ConfigMap.
+    pub name: String,
+    /// Key holding the PEM bundle.
+    pub key: String,
+    /// Namespace (required with a ClusterSecretStore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// The kind of object holding a CA bundle.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaProviderKind {
+    /// A Secret.
+    Secret,
+    /// A ConfigMap.
+    ConfigMap,
 }
 
 /// Vault authentication.
@@ -874,6 +1025,47 @@ pub enum VaultAuth {
         /// Secret id's Secret key.
         secret_ref: SecretKeyRef,
     },
+    /// JWT/OIDC auth: a JWT from a Secret key, or a token requested for a ServiceAccount.
+    Jwt {
+        /// Mount path (default `jwt`).
+        #[serde(default = "VaultAuth::default_jwt")]
+        path: String,
+        /// Vault role.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+        /// A Secret key holding the JWT.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret_ref: Option<SecretKeyRef>,
+        /// A ServiceAccount whose token ESO requests (`kubernetesServiceAccountToken`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        service_account: Option<ServiceAccountRef>,
+        /// Audiences of the requested ServiceAccount token (`service-account` only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        audiences: Vec<String>,
+    },
+    /// TLS certificate auth: a client certificate and its private key from Secrets.
+    Cert {
+        /// Mount path (default `cert`).
+        #[serde(default = "VaultAuth::default_cert")]
+        path: String,
+        /// Vault role (`vaultRole`; default: any role the certificate matches).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+        /// The client certificate's Secret key.
+        client_cert: SecretKeyRef,
+        /// The private key's Secret key.
+        secret_ref: SecretKeyRef,
+    },
+    /// Username and password.
+    UserPass {
+        /// Mount path (default `userpass`).
+        #[serde(default = "VaultAuth::default_userpass")]
+        path: String,
+        /// User name.
+        username: String,
+        /// The password's Secret key.
+        secret_ref: SecretKeyRef,
+    },
 }
 
 impl VaultAuth {
@@ -882,6 +1074,15 @@ impl VaultAuth {
     }
     fn default_approle() -> String {
         "approle".into()
+    }
+    fn default_jwt() -> String {
+        "jwt".into()
+    }
+    fn default_cert() -> String {
+        "cert".into()
+    }
+    fn default_userpass() -> String {
+        "userpass".into()
     }
 }
 
@@ -924,6 +1125,41 @@ pub enum GcpAuth {
         /// The key's Secret key.
         secret_access_key: SecretKeyRef,
     },
+    /// Workload identity federation: exchange an external token at Google's STS (any cluster,
+    /// not only GKE). Exactly one token source: `service-account`, `cred-config` or
+    /// `aws-security-credentials`.
+    WorkloadIdentityFederation {
+        /// STS audience (the workload identity pool provider); required with `service-account`
+        /// or `aws-security-credentials`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        audience: Option<String>,
+        /// A Kubernetes ServiceAccount whose token is exchanged (cluster as identity provider).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        service_account: Option<ServiceAccountRef>,
+        /// A ConfigMap key holding the external account credential configuration (JSON).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cred_config: Option<SecretKeyRef>,
+        /// AWS credentials (Secret with `aws_access_key_id`, `aws_secret_access_key`,
+        /// `aws_session_token`) and region, when the AWS metadata server is not available.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aws_security_credentials: Option<GcpAwsCredentials>,
+        /// Endpoint that serves the external tokens, checked against `credential_source.url`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_token_endpoint: Option<String>,
+        /// Google service account to impersonate after the exchange.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gcp_service_account_email: Option<String>,
+    },
+}
+
+/// AWS credentials for GCP workload identity federation.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GcpAwsCredentials {
+    /// The Secret with the AWS keys.
+    pub secret: SecretRef,
+    /// AWS region.
+    pub region: String,
 }
 
 /// A remote secret reference: `path/to/secret#property` (property optional).
@@ -942,6 +1178,23 @@ pub struct AirbyteCredentials {
     /// Bearer token (bearer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<RemoteKey>,
+}
+
+/// Airflow's own keys in the secret provider. Each one set is managed; each one left out the
+/// chart generates (and regenerates on `helm upgrade`, for the JWT secret).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AirflowKeys {
+    /// Remote key of the fernet key that encrypts connections and variables in the metadata
+    /// database (`fernetKeySecretName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fernet_key: Option<RemoteKey>,
+    /// Remote key of the API server's secret key, `[api] secret_key` (`apiSecretKeySecretName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_secret_key: Option<RemoteKey>,
+    /// Remote key of the JWT signing secret, `[api_auth] jwt_secret` (`jwtSecretName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<RemoteKey>,
 }
 
 /// A password in the secret provider.

@@ -70,9 +70,13 @@ pub(crate) fn example_model() -> Model {
             callers: [AirflowComponent::Worker, AirflowComponent::Triggerer]
                 .into_iter()
                 .collect(),
+            connection_timeout: None,
             all_components: false,
             pgbouncer: false,
             external_database: None,
+            database_host: None,
+            metadata_connection: None,
+            pgbouncer_config: None,
         },
         ingress: Some(Ingress {
             namespace: "ingress-nginx".into(),
@@ -111,6 +115,9 @@ pub(crate) fn example_model() -> Model {
             postgres_user: None,
             minio_user: None,
             minio_password: None,
+            airflow_fernet_key: None,
+            airflow_api_secret_key: None,
+            airflow_jwt_secret: None,
         },
         connections: vec![],
         pipelines: vec![],
@@ -519,4 +526,51 @@ fn shared_namespace_selectors_pick_out_one_kind_each() {
         .collect();
     assert!(pairs.contains(&("dns", "airbyte-server")), "{pairs:?}");
     assert!(pairs.iter().all(|(a, _)| *a == "dns"), "{pairs:?}");
+}
+
+#[test]
+fn an_external_metadata_database_is_reached_by_exactly_its_users() {
+    let users = [
+        "scheduler",
+        "dag-processor",
+        "triggerer",
+        "api-server",
+        "worker",
+        "run-airflow-migrations",
+        "create-user-job",
+    ];
+    for pgbouncer in [false, true] {
+        let mut m = example_model();
+        m.airflow.pgbouncer = pgbouncer;
+        m.airflow.external_database = Some(egress(
+            "external-database",
+            "10.90.1.0/24",
+            &[5432],
+            "/airflow/database/external",
+        ));
+        let t = Topology::from_model(&m);
+        assert!(t.endpoint("airflow-postgresql").is_none());
+        assert!(!t.flows.iter().any(|f| f.id.contains("postgresql")));
+        let to_db: BTreeSet<&str> = t
+            .flows
+            .iter()
+            .filter(|f| f.id.ends_with(".external-database"))
+            .map(|f| f.from.as_str())
+            .collect();
+        let want: BTreeSet<String> = if pgbouncer {
+            ["airflow-pgbouncer".to_string()].into()
+        } else {
+            users.iter().map(|u| format!("airflow-{u}")).collect()
+        };
+        let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
+        assert_eq!(to_db, want, "pgbouncer: {pgbouncer}");
+        if pgbouncer {
+            for u in users {
+                assert!(
+                    flow(&t, &format!("airflow-{u}.airflow-pgbouncer")).is_some(),
+                    "{u}"
+                );
+            }
+        }
+    }
 }

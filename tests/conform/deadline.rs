@@ -197,11 +197,12 @@ async fn deadline_cuts_off_a_poll_that_hangs() {
         message(&r, "wait orders"),
         "deadline of 2s passed with job 42 running; cancelled it; it ended cancelled"
     );
-    // Failed at the deadline, not after the hung request's timeout and retries (30 s and more).
-    // The deadline counts from the step's start, so the wait case itself lasts 2 s less the time
-    // the trigger took (a few ms, more on a loaded machine): no exact lower bound.
+    // Failed at the deadline, not after the hung request's timeout and retries (30 s and more):
+    // the message above names the deadline, and the wait case ended well before the first
+    // request timeout could have fired. No lower bound: how long the trigger took under load
+    // (the deadline counts from the step's start) is not what this test is about.
     let took = wait_ms(&r);
-    assert!((1500..10_000).contains(&took), "{took} ms");
+    assert!(took < 25_000, "{took} ms");
     assert_eq!(
         log(&server).await,
         [

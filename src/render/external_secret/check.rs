@@ -196,6 +196,13 @@ pub struct Provider {
     pub region: Option<String>,
     /// AWS role.
     pub role: Option<String>,
+    /// AWS external ID of the assumed role.
+    #[serde(rename = "externalID")]
+    pub external_id: Option<String>,
+    /// AWS roles assumed before `role`.
+    pub additional_roles: Option<Vec<String>>,
+    /// AWS remote-key prefix.
+    pub prefix: Option<String>,
     // azurekv
     /// Vault URL.
     pub vault_url: Option<String>,
@@ -209,6 +216,8 @@ pub struct Provider {
     pub service_account_ref: Option<Ref>,
     /// Service principal.
     pub auth_secret_ref: Option<BTreeMap<String, Ref>>,
+    /// Azure cloud.
+    pub environment_type: Option<String>,
     // vault
     /// Server.
     pub server: Option<String>,
@@ -218,6 +227,10 @@ pub struct Provider {
     pub version: Option<String>,
     /// Enterprise namespace.
     pub namespace: Option<String>,
+    /// Base64 PEM CA bundle.
+    pub ca_bundle: Option<String>,
+    /// CA bundle from a Secret or ConfigMap.
+    pub ca_provider: Option<CaProvider>,
     // gcpsm
     /// Project.
     #[serde(rename = "projectID")]
@@ -257,12 +270,65 @@ pub struct Auth {
     /// GKE project.
     #[serde(rename = "clusterProjectID")]
     pub cluster_project_id: Option<String>,
+    /// Vault JWT: a requested ServiceAccount token.
+    pub kubernetes_service_account_token: Option<ServiceAccountToken>,
+    /// Vault cert: the client certificate.
+    pub client_cert: Option<Ref>,
+    /// Vault cert: the role.
+    pub vault_role: Option<String>,
+    /// Vault userPass: the user.
+    pub username: Option<String>,
+    /// GCP WIF: STS audience.
+    pub audience: Option<String>,
+    /// GCP WIF: credential configuration ConfigMap.
+    pub cred_config: Option<Ref>,
+    /// GCP WIF: AWS credentials.
+    pub aws_security_credentials: Option<AwsSecurityCredentials>,
+    /// GCP WIF: token endpoint.
+    pub external_token_endpoint: Option<String>,
+    /// GCP WIF: service account to impersonate.
+    pub gcp_service_account_email: Option<String>,
     /// Vault token (`tokenSecretRef` is a ref itself, so it sits here with its fields).
     pub name: Option<String>,
     /// Key of `tokenSecretRef`.
     pub key: Option<String>,
     /// Namespace of `tokenSecretRef`.
     pub namespace: Option<String>,
+}
+
+/// Vault `caProvider`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaProvider {
+    /// `Secret` or `ConfigMap`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Object name.
+    pub name: String,
+    /// Key.
+    pub key: String,
+    /// Namespace (ClusterSecretStore only).
+    pub namespace: Option<String>,
+}
+
+/// Vault JWT `kubernetesServiceAccountToken`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceAccountToken {
+    /// The ServiceAccount.
+    pub service_account_ref: Ref,
+    /// Token audiences.
+    pub audiences: Option<Vec<String>>,
+}
+
+/// GCP WIF `awsSecurityCredentials`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AwsSecurityCredentials {
+    /// The Secret with the AWS keys.
+    pub aws_credentials_secret_ref: Ref,
+    /// Region.
+    pub region: String,
 }
 
 /// A Secret-key or ServiceAccount reference.
@@ -412,15 +478,26 @@ fn check_store(ss: &SecretStore) -> Result<(), String> {
     if let Some(r) = &p.service_account_ref {
         refs.push(("serviceAccountRef", r.namespace.as_ref()));
     }
+    if let Some(r) = &p.ca_provider {
+        refs.push(("caProvider", r.namespace.as_ref()));
+    }
     for (k, r) in p.auth_secret_ref.iter().flatten() {
         refs.push((k, r.namespace.as_ref()));
     }
     for (method, a) in p.auth.iter().flatten() {
         for r in [
-            &a.service_account_ref,
-            &a.access_key_id_secret_ref,
-            &a.secret_access_key_secret_ref,
-            &a.secret_ref,
+            a.service_account_ref.as_ref(),
+            a.access_key_id_secret_ref.as_ref(),
+            a.secret_access_key_secret_ref.as_ref(),
+            a.secret_ref.as_ref(),
+            a.client_cert.as_ref(),
+            a.cred_config.as_ref(),
+            a.kubernetes_service_account_token
+                .as_ref()
+                .map(|t| &t.service_account_ref),
+            a.aws_security_credentials
+                .as_ref()
+                .map(|c| &c.aws_credentials_secret_ref),
         ]
         .into_iter()
         .flatten()

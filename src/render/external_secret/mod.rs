@@ -18,6 +18,7 @@ use crate::spec::validate::format_go_duration;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+mod airflow;
 pub mod check;
 mod store;
 #[cfg(test)]
@@ -41,7 +42,11 @@ pub fn render(model: &Model) -> Result<Vec<Artifact>, RenderError> {
     )?;
     let cluster = model.secrets.store.kind == StoreKind::ClusterSecretStore;
     let mut by_ns: BTreeMap<String, Vec<ExternalSecretCtx>> = BTreeMap::new();
-    for es in airbyte_side(model).into_iter().chain(airflow_side(model)) {
+    let all = airbyte_side(model)
+        .into_iter()
+        .chain(airflow_side(model))
+        .chain(airflow::airflow_own(model));
+    for es in all {
         by_ns.entry(es.namespace.clone()).or_default().push(es);
     }
     let mut out = Vec::new();

@@ -3,8 +3,8 @@
 
 use super::store_kind_str;
 use crate::spec::model::{
-    AwsAuth, AwsService, AzureAuthType, GcpAuth, Model, Provider, SecretKeyRef, ServiceAccountRef,
-    StoreKind, VaultAuth, VaultKvVersion,
+    AwsAuth, AwsService, AzureAuthType, AzureEnvironment, CaProviderKind, GcpAuth, Model, Provider,
+    SecretKeyRef, SecretRef, ServiceAccountRef, StoreKind, VaultAuth, VaultKvVersion,
 };
 use serde::Serialize;
 
@@ -46,6 +46,9 @@ struct AwsCtx {
     service: &'static str,
     region: String,
     role: Option<String>,
+    external_id: Option<String>,
+    additional_roles: Vec<String>,
+    prefix: Option<String>,
     jwt: Option<RefCtx>,
     access_key_id: Option<RefCtx>,
     secret_access_key: Option<RefCtx>,
@@ -60,6 +63,7 @@ struct AzureCtx {
     identity_id: Option<String>,
     client_id: Option<RefCtx>,
     client_secret: Option<RefCtx>,
+    environment_type: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -68,9 +72,44 @@ struct VaultCtx {
     path: String,
     version: &'static str,
     namespace: Option<String>,
+    ca_bundle: Option<String>,
+    ca_provider: Option<CaProviderCtx>,
     kubernetes: Option<VaultK8sCtx>,
     token: Option<RefCtx>,
     app_role: Option<VaultAppRoleCtx>,
+    jwt: Option<VaultJwtCtx>,
+    cert: Option<VaultCertCtx>,
+    user_pass: Option<VaultUserPassCtx>,
+}
+
+#[derive(Serialize)]
+struct CaProviderCtx {
+    kind: &'static str,
+    reference: RefCtx,
+}
+
+#[derive(Serialize)]
+struct VaultJwtCtx {
+    path: String,
+    role: Option<String>,
+    secret_ref: Option<RefCtx>,
+    service_account: Option<RefCtx>,
+    audiences: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct VaultCertCtx {
+    path: String,
+    role: Option<String>,
+    client_cert: RefCtx,
+    secret_ref: RefCtx,
+}
+
+#[derive(Serialize)]
+struct VaultUserPassCtx {
+    path: String,
+    username: String,
+    secret_ref: RefCtx,
 }
 
 #[derive(Serialize)]
@@ -93,6 +132,18 @@ struct GcpCtx {
     location: Option<String>,
     workload_identity: Option<GcpWiCtx>,
     secret_ref: Option<RefCtx>,
+    federation: Option<GcpWifCtx>,
+}
+
+#[derive(Serialize)]
+struct GcpWifCtx {
+    audience: Option<String>,
+    service_account: Option<RefCtx>,
+    cred_config: Option<RefCtx>,
+    aws_secret: Option<RefCtx>,
+    aws_region: Option<String>,
+    external_token_endpoint: Option<String>,
+    gcp_service_account_email: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -136,6 +187,13 @@ impl Refs {
             namespace: self.ns(&r.namespace, what)?,
         })
     }
+    fn secret(&self, r: &SecretRef, what: &str) -> Result<RefCtx, String> {
+        Ok(RefCtx {
+            name: r.name.clone(),
+            key: None,
+            namespace: self.ns(&r.namespace, what)?,
+        })
+    }
 }
 
 pub(super) fn store_ctx(model: &Model, namespace: Option<&str>) -> Result<StoreCtx, String> {
@@ -167,6 +225,9 @@ pub(super) fn store_ctx(model: &Model, namespace: Option<&str>) -> Result<StoreC
                 },
                 region: p.region.clone(),
                 role: p.role.clone(),
+                external_id: p.external_id.clone(),
+                additional_roles: p.additional_roles.clone(),
+                prefix: p.prefix.clone(),
                 jwt,
                 access_key_id,
                 secret_access_key,
@@ -197,10 +258,17 @@ pub(super) fn store_ctx(model: &Model, namespace: Option<&str>) -> Result<StoreC
                     .as_ref()
                     .map(|s| refs.key(s, "azurekv client-secret"))
                     .transpose()?,
+                environment_type: p.environment_type.map(|e| match e {
+                    AzureEnvironment::PublicCloud => "PublicCloud",
+                    AzureEnvironment::UsGovernmentCloud => "USGovernmentCloud",
+                    AzureEnvironment::ChinaCloud => "ChinaCloud",
+                    AzureEnvironment::GermanCloud => "GermanCloud",
+                }),
             });
         }
         Provider::Vault(p) => {
             let (mut kubernetes, mut token, mut app_role) = (None, None, None);
+            let (mut jwt, mut cert, mut user_pass) = (None, None, None);
             match &p.auth {
                 VaultAuth::Kubernetes {
                     mount_path,
@@ -230,7 +298,69 @@ pub(super) fn store_ctx(model: &Model, namespace: Option<&str>) -> Result<StoreC
                         secret_ref: refs.key(secret_ref, "vault app-role secret-ref")?,
                     })
                 }
+                VaultAuth::Jwt {
+                    path,
+                    role,
+                    secret_ref,
+                    service_account,
+                    audiences,
+                } => {
+                    jwt = Some(VaultJwtCtx {
+                        path: path.clone(),
+                        role: role.clone(),
+                        secret_ref: secret_ref
+                            .as_ref()
+                            .map(|r| refs.key(r, "vault jwt secret-ref"))
+                            .transpose()?,
+                        service_account: service_account
+                            .as_ref()
+                            .map(|s| refs.sa(s, "vault jwt service-account"))
+                            .transpose()?,
+                        audiences: audiences.clone(),
+                    })
+                }
+                VaultAuth::Cert {
+                    path,
+                    role,
+                    client_cert,
+                    secret_ref,
+                } => {
+                    cert = Some(VaultCertCtx {
+                        path: path.clone(),
+                        role: role.clone(),
+                        client_cert: refs.key(client_cert, "vault cert client-cert")?,
+                        secret_ref: refs.key(secret_ref, "vault cert secret-ref")?,
+                    })
+                }
+                VaultAuth::UserPass {
+                    path,
+                    username,
+                    secret_ref,
+                } => {
+                    user_pass = Some(VaultUserPassCtx {
+                        path: path.clone(),
+                        username: username.clone(),
+                        secret_ref: refs.key(secret_ref, "vault user-pass secret-ref")?,
+                    })
+                }
             }
+            let ca_provider = p
+                .ca_provider
+                .as_ref()
+                .map(|c| {
+                    Ok::<_, String>(CaProviderCtx {
+                        kind: match c.kind {
+                            CaProviderKind::Secret => "Secret",
+                            CaProviderKind::ConfigMap => "ConfigMap",
+                        },
+                        reference: RefCtx {
+                            name: c.name.clone(),
+                            key: Some(c.key.clone()),
+                            namespace: refs.ns(&c.namespace, "vault ca-provider")?,
+                        },
+                    })
+                })
+                .transpose()?;
             provider.vault = Some(VaultCtx {
                 server: p.server.clone(),
                 path: p.path.clone(),
@@ -239,13 +369,18 @@ pub(super) fn store_ctx(model: &Model, namespace: Option<&str>) -> Result<StoreC
                     VaultKvVersion::V2 => "v2",
                 },
                 namespace: p.namespace.clone(),
+                ca_bundle: p.ca_bundle.clone(),
+                ca_provider,
                 kubernetes,
                 token,
                 app_role,
+                jwt,
+                cert,
+                user_pass,
             });
         }
         Provider::Gcpsm(p) => {
-            let (mut workload_identity, mut secret_ref) = (None, None);
+            let (mut workload_identity, mut secret_ref, mut federation) = (None, None, None);
             match &p.auth {
                 Some(GcpAuth::WorkloadIdentity {
                     service_account,
@@ -264,6 +399,34 @@ pub(super) fn store_ctx(model: &Model, namespace: Option<&str>) -> Result<StoreC
                 Some(GcpAuth::SecretRef { secret_access_key }) => {
                     secret_ref = Some(refs.key(secret_access_key, "gcpsm secret-access-key")?)
                 }
+                Some(GcpAuth::WorkloadIdentityFederation {
+                    audience,
+                    service_account,
+                    cred_config,
+                    aws_security_credentials,
+                    external_token_endpoint,
+                    gcp_service_account_email,
+                }) => {
+                    let what = "gcpsm workload-identity-federation";
+                    federation = Some(GcpWifCtx {
+                        audience: audience.clone(),
+                        service_account: service_account
+                            .as_ref()
+                            .map(|s| refs.sa(s, what))
+                            .transpose()?,
+                        cred_config: cred_config
+                            .as_ref()
+                            .map(|c| refs.key(c, what))
+                            .transpose()?,
+                        aws_secret: aws_security_credentials
+                            .as_ref()
+                            .map(|a| refs.secret(&a.secret, what))
+                            .transpose()?,
+                        aws_region: aws_security_credentials.as_ref().map(|a| a.region.clone()),
+                        external_token_endpoint: external_token_endpoint.clone(),
+                        gcp_service_account_email: gcp_service_account_email.clone(),
+                    })
+                }
                 None => {}
             }
             provider.gcpsm = Some(GcpCtx {
@@ -271,6 +434,7 @@ pub(super) fn store_ctx(model: &Model, namespace: Option<&str>) -> Result<StoreC
                 location: p.location.clone(),
                 workload_identity,
                 secret_ref,
+                federation,
             });
         }
     }

@@ -56,34 +56,17 @@ impl Cx<'_> {
         let egress = self.egress_list("/airbyte/egress", &a.egress);
         let registry_egress = self.egress_list("/airbyte/registry-egress", &a.registry_egress);
         let k = &a.kubernetes_api;
-        let mut cidrs: Vec<IpNet> = k
-            .cidrs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let p = format!("/airbyte/kubernetes-api/cidrs/{i}");
-                let net = self.cidr(&p, c)?;
-                self.internet_wide(
-                    &p,
-                    "kubernetes-api",
-                    net,
-                    k.allow_internet,
-                    k.reason.as_deref(),
-                );
-                Some(net)
-            })
-            .collect();
-        cidrs.sort();
-        cidrs.dedup();
-        if k.cidrs.is_empty() {
-            self.push(
-                Code::InvalidValue,
-                "/airbyte/kubernetes-api/cidrs",
-                "`airbyte.kubernetes-api.cidrs` is empty".into(),
-                "no address",
-                "list the API server addresses pods reach (e.g. the `kubernetes` Service endpoints)".into(),
-            );
-        }
+        let cidrs = self.cidr_list(
+            "/airbyte/kubernetes-api/cidrs",
+            "kubernetes-api",
+            &k.cidrs,
+            k.allow_internet,
+            k.reason.as_deref(),
+            (
+                "`airbyte.kubernetes-api.cidrs` is empty",
+                "list the API server addresses pods reach (e.g. the `kubernetes` Service endpoints)",
+            ),
+        );
         let kubernetes_api = model::Egress {
             name: "kubernetes-api".into(),
             cidrs,

@@ -25,6 +25,7 @@ pub use dags::{check_schedule, parse_date};
 mod network;
 mod observability;
 mod pipelines;
+mod provider;
 mod schedule;
 pub use schedule::longest_gap as schedule_longest_gap;
 mod secrets;

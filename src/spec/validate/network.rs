@@ -178,6 +178,42 @@ impl Cx<'_> {
         }
     }
 
+    /// A list of destination CIDRs (the Kubernetes API, an external database): each canonical
+    /// and, when internet-wide, justified; sorted and deduplicated. An empty list is reported
+    /// with `empty` as the message.
+    pub(super) fn cidr_list(
+        &mut self,
+        pointer: &str,
+        name: &str,
+        cidrs: &[String],
+        allow_internet: bool,
+        reason: Option<&str>,
+        empty: (&str, &str),
+    ) -> Vec<IpNet> {
+        let mut out: Vec<IpNet> = cidrs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let p = format!("{pointer}/{i}");
+                let net = self.cidr(&p, c)?;
+                self.internet_wide(&p, name, net, allow_internet, reason);
+                Some(net)
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        if cidrs.is_empty() {
+            self.push(
+                Code::InvalidValue,
+                pointer,
+                empty.0.into(),
+                "no address",
+                empty.1.into(),
+            );
+        }
+        out
+    }
+
     pub(super) fn egress_list(
         &mut self,
         pointer: &str,

@@ -31,7 +31,13 @@ impl Cx<'_> {
         if s.airbyte.is_some() || s.postgres.is_some() || s.minio.is_some() {
             consumers.push(&raw.airbyte.namespace);
         }
-        if raw.airbyte.api.auth != raw::AuthKind::None {
+        let airflow_keys = s.airflow.as_ref().is_some_and(|k| {
+            k.fernet_key.is_some() || k.api_secret_key.is_some() || k.jwt_secret.is_some()
+        });
+        if raw.airbyte.api.auth != raw::AuthKind::None
+            || airflow_keys
+            || raw.airflow.database != raw::AirflowDatabase::InCluster
+        {
             consumers.push(&raw.airflow.namespace);
         }
         // An invalid namespace name is reported on its own; do not pile a second error on it.
@@ -192,6 +198,15 @@ impl Cx<'_> {
             .minio
             .as_ref()
             .map(|m| self.remote("/secrets/minio/password", &m.password));
+        let airflow = s.airflow.as_ref();
+        let mut airflow_key = |name: &str, f: fn(&raw::AirflowKeys) -> Option<&String>| {
+            airflow
+                .and_then(f)
+                .map(|k| self.remote(&format!("/secrets/airflow/{name}"), k))
+        };
+        let airflow_fernet_key = airflow_key("fernet-key", |k| k.fernet_key.as_ref());
+        let airflow_api_secret_key = airflow_key("api-secret-key", |k| k.api_secret_key.as_ref());
+        let airflow_jwt_secret = airflow_key("jwt-secret", |k| k.jwt_secret.as_ref());
         model::Secrets {
             store: model::Store {
                 kind: store.kind,
@@ -210,15 +225,19 @@ impl Cx<'_> {
             postgres_user,
             minio_user,
             minio_password,
+            airflow_fernet_key,
+            airflow_api_secret_key,
+            airflow_jwt_secret,
         }
     }
 
     fn provider(&mut self, p: &raw::Provider, cluster: bool) {
         let base = "/secrets/store/provider";
-        let mut refs: Vec<(String, Option<&String>)> = Vec::new();
+        let mut refs: super::provider::Refs = Vec::new();
         match p {
             raw::Provider::Aws(a) => {
                 let b = format!("{base}/aws");
+                self.aws_options(&b, a);
                 if a.region.trim().is_empty() {
                     self.push(
                         Code::IncompleteProvider,
@@ -291,6 +310,8 @@ impl Cx<'_> {
             raw::Provider::Vault(v) => {
                 let b = format!("{base}/vault");
                 self.url(&format!("{b}/server"), &v.server, false);
+                self.vault_ca(&b, v, &mut refs);
+                self.vault_auth(&b, &v.auth, &mut refs);
                 match &v.auth {
                     raw::VaultAuth::Kubernetes {
                         service_account,
@@ -321,6 +342,9 @@ impl Cx<'_> {
                         format!("{b}/auth/app-role/secret-ref"),
                         secret_ref.namespace.as_ref(),
                     )),
+                    raw::VaultAuth::Jwt { .. }
+                    | raw::VaultAuth::Cert { .. }
+                    | raw::VaultAuth::UserPass { .. } => {}
                 }
             }
             raw::Provider::Gcpsm(g) => {
@@ -336,6 +360,9 @@ impl Cx<'_> {
                         format!("{b}/auth/secret-ref/secret-access-key"),
                         secret_access_key.namespace.as_ref(),
                     )),
+                    Some(wif @ raw::GcpAuth::WorkloadIdentityFederation { .. }) => {
+                        self.gcp_wif(&b, wif, &mut refs)
+                    }
                     None => {}
                 }
             }
