@@ -672,7 +672,8 @@ proptest::proptest! {
 
     /// For random specs drawn over the layout options (shared or separate namespaces, a jobs
     /// namespace, ingress controller and DNS pods in their own namespace or inside an owned one
-    /// with labels that may collide with the charts', DNS by address, egress rules), the policies
+    /// with labels that may collide with the charts', DNS by address, egress rules, Airbyte on an
+    /// external database and S3/GCS/Azure storage at one network or two adjacent ones), the policies
     /// airguard renders allow, over the spec's own inventory, exactly the declared flows (which
     /// include the always-on DNS and chart-internal ones): no `undeclared-flow`, no
     /// `blocked-declared-flow`. A spec it rejects is rejected only for overlapping selectors.
