@@ -575,12 +575,105 @@ fn spec_intent_catches_extra_and_missing_flows() {
     );
 }
 
+/// The GCS layout with its storage networks replaced by `cidrs` and two more egress rules.
+fn gcs_spec_with(
+    dir: &std::path::Path,
+    name: &str,
+    cidrs: &str,
+    egress: &str,
+) -> std::path::PathBuf {
+    let text =
+        std::fs::read_to_string(util::fixture("specs/valid/external-db-gcs-v1.yaml")).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("    cidrs: [199.36.153.") {
+            out.push_str(&format!("    cidrs: [{cidrs}]\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+        if line == "  egress:" {
+            out.push_str(egress);
+        }
+    }
+    assert!(out.contains(cidrs) && out.contains(egress), "{out}");
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+const ADJACENT_EGRESS: &str = "    - {name: warehouse-a, cidr: 10.80.0.0/25, ports: [443]}\n    - {name: warehouse-b, cidr: 10.80.0.128/25, ports: [443]}\n";
+
+#[test]
+fn regression_adjacent_declared_cidrs_are_not_undeclared() {
+    // Two adjacent declared networks (Google's restricted and private API ranges as two entries
+    // of `airbyte.storage.cidrs`, and two egress rules on one port) are allowed as one merged
+    // range; together they declare all of it.
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = gcs_spec_with(
+        tmp.path(),
+        "spec.yaml",
+        "199.36.153.4/30, 199.36.153.8/30",
+        ADJACENT_EGRESS,
+    );
+    let dir = render_spec(&spec);
+    let found = spec_findings(&dir.path().join("out/networkpolicies"), &spec);
+    let bad: Vec<_> = found
+        .iter()
+        .filter(|(c, _)| c == "undeclared-flow" || c == "blocked-declared-flow")
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn undeclared_range_adjacent_to_a_declared_one_is_still_found() {
+    // Render with both ranges, then audit against a spec that declares only one of each pair:
+    // exactly the other half is reported, on the declared port.
+    let tmp = tempfile::tempdir().unwrap();
+    let both = gcs_spec_with(
+        tmp.path(),
+        "both.yaml",
+        "199.36.153.4/30, 199.36.153.8/30",
+        ADJACENT_EGRESS,
+    );
+    let one = gcs_spec_with(
+        tmp.path(),
+        "one.yaml",
+        "199.36.153.4/30",
+        "    - {name: warehouse-a, cidr: 10.80.0.0/25, ports: [443]}\n",
+    );
+    let dir = render_spec(&both);
+    let found = spec_findings(&dir.path().join("out/networkpolicies"), &one);
+    let undeclared: Vec<&str> = found
+        .iter()
+        .filter(|(c, _)| c == "undeclared-flow")
+        .map(|(_, m)| m.as_str())
+        .collect();
+    assert!(!undeclared.is_empty(), "{found:#?}");
+    for m in &undeclared {
+        assert!(
+            m.contains("-> 199.36.153.8/30 is allowed on TCP 443,")
+                || m.contains("-> 10.80.0.128/25 is allowed on TCP 443,"),
+            "{m}"
+        );
+    }
+    assert!(
+        undeclared.iter().any(|m| m.contains("10.80.0.128/25")),
+        "{undeclared:#?}"
+    );
+    assert!(
+        undeclared.iter().any(|m| m.contains("199.36.153.8/30")),
+        "{undeclared:#?}"
+    );
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
 
     /// For random specs drawn over the layout options (shared or separate namespaces, a jobs
     /// namespace, ingress controller and DNS pods in their own namespace or inside an owned one
-    /// with labels that may collide with the charts', DNS by address, egress rules), the policies
+    /// with labels that may collide with the charts', DNS by address, egress rules, Airbyte on an
+    /// external database and S3/GCS/Azure storage at one network or two adjacent ones), the policies
     /// airguard renders allow, over the spec's own inventory, exactly the declared flows (which
     /// include the always-on DNS and chart-internal ones): no `undeclared-flow`, no
     /// `blocked-declared-flow`. A spec it rejects is rejected only for overlapping selectors.

@@ -8,7 +8,7 @@
 //! unless asked), and external ranges are compared as per-endpoint maximal ranges on both sides.
 //!
 //! The production layouts (shared namespace, ingress controller inside Airflow's namespace,
-//! NodeLocal DNS) are checked on pod inventories written by hand from the charts' facts
+//! NodeLocal DNS, external database with S3 on chart v2 and with GCS on chart v1) are checked on pod inventories written by hand from the charts' facts
 //! (`fixtures/audit/layouts/`), not from airguard's topology, plus the policies rendered from
 //! their specs: NCA must agree with the audit there too, and (without NCA) the audit must allow
 //! between those pods exactly the flows the spec declares.
@@ -304,10 +304,12 @@ fn airguard_map_equals_nca_on_fixture_clusters() {
 
 /// The production layouts with a pod inventory written from chart facts
 /// (`fixtures/audit/layouts/<name>.yaml`), each beside the spec it was written for.
-const LAYOUTS: [&str; 3] = [
+const LAYOUTS: [&str; 5] = [
     "shared-namespace",
     "ingress-in-airflow-namespace",
     "nodelocal-dns",
+    "external-db-s3-v2",
+    "external-db-gcs-v1",
 ];
 
 /// The chart-fact pods of a layout followed by the policies airguard renders for its spec, and

@@ -137,6 +137,74 @@ fn provider() -> impl Strategy<Value = Provider> {
     ]
 }
 
+/// `airbyte.database` on an external PostgreSQL reached at `cidrs`.
+fn external_database(cidrs: Vec<String>) -> AirbyteDatabase {
+    AirbyteDatabase {
+        host: "db.example.internal".into(),
+        port: 5432,
+        name: "airbyte".into(),
+        cidrs,
+        user: "platform/db#user".into(),
+        password: "platform/db#password".into(),
+    }
+}
+
+/// `airbyte.storage` of kind 1 (S3 with keys), 2 (S3 with workload identity), 3 (GCS) or else
+/// Azure, reached at `cidrs` on 443.
+fn external_storage(kind: u8, cidrs: Vec<String>) -> AirbyteStorage {
+    let creds = |a: Option<&str>, s: Option<&str>, j: Option<&str>, c: Option<&str>| {
+        Some(StorageCredentials {
+            access_key_id: a.map(Into::into),
+            secret_access_key: s.map(Into::into),
+            credentials_json: j.map(Into::into),
+            connection_string: c.map(Into::into),
+        })
+    };
+    AirbyteStorage {
+        kind: match kind {
+            1 | 2 => StorageKind::S3,
+            3 => StorageKind::Gcs,
+            _ => StorageKind::Azure,
+        },
+        buckets: Some(StorageBuckets {
+            log: "logs".into(),
+            state: "state".into(),
+            workload_output: "out".into(),
+            activity_payload: None,
+            audit_logging: None,
+        }),
+        region: (kind <= 2).then(|| "eu-west-1".into()),
+        credentials: match kind {
+            1 => creds(
+                Some("platform/s3#id"),
+                Some("platform/s3#secret"),
+                None,
+                None,
+            ),
+            2 => None,
+            3 => creds(None, None, Some("platform/gcs#key"), None),
+            _ => creds(None, None, None, Some("platform/azure#conn")),
+        },
+        workload_identity: kind == 2,
+        cidrs,
+        ports: vec![PortSpec::Single(443)],
+        allow_internet: false,
+        reason: None,
+    }
+}
+
+/// The networks of an external service: one drawn CIDR, or a drawn CIDR split into its two
+/// adjacent halves (which the audit must see as one declared range).
+fn service_cidrs() -> impl Strategy<Value = Vec<String>> {
+    (cidr(), prop::bool::ANY).prop_map(|(c, split)| {
+        let net: ipnet::Ipv4Net = c.parse().unwrap();
+        match net.subnets(net.prefix_len() + 1) {
+            Ok(halves) if split => halves.map(|h| h.to_string()).collect(),
+            _ => vec![c],
+        }
+    })
+}
+
 prop_compose! {
     pub fn spec()(
         ab_ns in name(), af_ns in name(), chart in prop::bool::ANY, minor in 0u32..10,
@@ -149,30 +217,8 @@ prop_compose! {
     ) -> RawSpec {
         // Production layouts: an external database and S3 (keys or workload identity), GCS or
         // Azure storage; their credentials replace `secrets.postgres` / `secrets.minio`.
-        let database = ext_db.then(|| AirbyteDatabase {
-            host: "db.example.internal".into(), port: 5432, name: "airbyte".into(), cidrs: vec![db_cidr],
-            user: "platform/db#user".into(), password: "platform/db#password".into(),
-        });
-        let creds = |a: Option<&str>, s: Option<&str>, j: Option<&str>, c: Option<&str>| Some(StorageCredentials {
-            access_key_id: a.map(Into::into), secret_access_key: s.map(Into::into),
-            credentials_json: j.map(Into::into), connection_string: c.map(Into::into),
-        });
-        let storage = (storage_kind > 0).then(|| AirbyteStorage {
-            kind: match storage_kind { 1 | 2 => StorageKind::S3, 3 => StorageKind::Gcs, _ => StorageKind::Azure },
-            buckets: Some(StorageBuckets { log: "logs".into(), state: "state".into(), workload_output: "out".into(), activity_payload: None, audit_logging: None }),
-            region: (storage_kind <= 2).then(|| "eu-west-1".into()),
-            credentials: match storage_kind {
-                1 => creds(Some("platform/s3#id"), Some("platform/s3#secret"), None, None),
-                2 => None,
-                3 => creds(None, None, Some("platform/gcs#key"), None),
-                _ => creds(None, None, None, Some("platform/azure#conn")),
-            },
-            workload_identity: storage_kind == 2,
-            cidrs: vec!["52.218.0.0/17".into()],
-            ports: vec![PortSpec::Single(443)],
-            allow_internet: false,
-            reason: None,
-        });
+        let database = ext_db.then(|| external_database(vec![db_cidr]));
+        let storage = (storage_kind > 0).then(|| external_storage(storage_kind, vec!["52.218.0.0/17".into()]));
         let connections: Vec<Connection> = (0..n_conns)
             .map(|i| Connection { name: format!("conn{i}"), id: format!("00000000-0000-4000-8000-{i:012}"), min_records: Some(i as u64) })
             .collect();
@@ -287,6 +333,14 @@ pub enum LayoutOption {
     DnsPods(Place, BTreeMap<String, String>),
     /// DNS by address (NodeLocal DNSCache or DNS outside the pod network).
     DnsByAddress(Vec<String>),
+    /// Airbyte on an external database at these networks.
+    ExternalDatabase(Vec<String>),
+    /// Airbyte's storage on S3 (keys or workload identity), GCS or Azure (see
+    /// [`external_storage`]) at these networks.
+    ExternalStorage(u8, Vec<String>),
+    /// Connector egress to a network declared as two rules, one per adjacent half, on the same
+    /// ports (the policies allow the halves as one range).
+    AdjacentEgress(Vec<String>, Vec<PortSpec>),
 }
 
 /// Pod labels drawn from a pool that mixes neutral labels with the ones the charts put on their
@@ -323,6 +377,9 @@ pub fn layout_option() -> impl Strategy<Value = LayoutOption> {
         (place(), pod_labels()).prop_map(|(p, l)| LayoutOption::Ingress(p, l)),
         (place(), pod_labels()).prop_map(|(p, l)| LayoutOption::DnsPods(p, l)),
         prop::collection::vec(cidr(), 1..3).prop_map(LayoutOption::DnsByAddress),
+        service_cidrs().prop_map(LayoutOption::ExternalDatabase),
+        (1u8..5, service_cidrs()).prop_map(|(k, c)| LayoutOption::ExternalStorage(k, c)),
+        (service_cidrs(), ports()).prop_map(|(c, p)| LayoutOption::AdjacentEgress(c, p)),
     ]
 }
 
@@ -363,6 +420,27 @@ impl LayoutOption {
                     pod_labels: None,
                     cidrs: Some(c),
                     port: s.dns.port,
+                }
+            }
+            LayoutOption::ExternalDatabase(cidrs) => {
+                s.airbyte.database = Some(external_database(cidrs.clone()));
+                s.secrets.postgres = None;
+            }
+            LayoutOption::ExternalStorage(kind, cidrs) => {
+                s.airbyte.storage = Some(external_storage(*kind, cidrs.clone()));
+                s.secrets.minio = None;
+            }
+            LayoutOption::AdjacentEgress(cidrs, ports) => {
+                for cidr in cidrs {
+                    s.airbyte.egress.push(EgressRule {
+                        name: format!("half-{}", s.airbyte.egress.len()),
+                        cidr: cidr.clone(),
+                        except: Vec::new(),
+                        ports: ports.clone(),
+                        protocol: Protocol::Tcp,
+                        allow_internet: false,
+                        reason: None,
+                    });
                 }
             }
         }

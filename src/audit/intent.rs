@@ -6,10 +6,12 @@
 //! ports. A pair is checked when at least one end is owned by airguard (unowned ends such as the
 //! DNS pods or the ingress controller have no airguard policy). Allowed-but-undeclared
 //! connections and declared-but-blocked ones become findings; external networks are compared
-//! range by range. This module does no IO.
+//! range by range, each allowed range against the union of the source's declared networks (per
+//! port), so adjacent declared CIDRs cover their merged range together. This module does no IO.
 
 use super::engine::Analysis;
-use super::intervals::{Conns, IpSet};
+use super::engine::Segment;
+use super::intervals::{Conns, Family, IpSet};
 use super::inventory::{ContainerPort, Endpoint, Inventory, Loc, Suppression};
 use super::policy::Dir;
 use crate::diag::{Code, Diagnostic, FileId};
@@ -206,6 +208,7 @@ pub fn check(
             .get(src.id.as_str())
             .cloned()
             .unwrap_or_default();
+        let pieces = declared_pieces(&decl);
         for (seg, cid) in a
             .map
             .to_ext
@@ -214,24 +217,15 @@ pub fn check(
             .map(|x| (x.1, x.2))
         {
             let got = a.map.conns(cid);
-            let mut want = Conns::none();
-            for (set, c, _) in &decl {
-                // A declared set counts for the range only when it covers all of it.
-                let covered = set
-                    .family(seg.family)
-                    .intersect(&super::intervals::IntervalSet::range(seg.lo, seg.hi));
-                if covered.ranges() == [(seg.lo, seg.hi)] {
-                    want.add(c);
-                }
-            }
-            let extra = got.subtract(&want);
-            if !extra.is_empty() {
+            // Compare with the union of the declared sets: two adjacent declared networks
+            // together declare a run that neither covers alone.
+            for (lo, hi, extra) in undeclared_parts(&pieces, seg, got) {
+                let label = super::intervals::range_to_string(seg.family, lo, hi);
                 out.push(
                     Diagnostic::new(
                         Code::UndeclaredFlow,
                         format!(
-                            "`{s_id}` -> {} is allowed on {extra}, which the spec does not declare",
-                            seg.label()
+                            "`{s_id}` -> {label} is allowed on {extra}, which the spec does not declare"
                         ),
                     )
                     .with_label(spec, 0..0, "")
@@ -240,9 +234,9 @@ pub fn check(
             }
         }
         for (set, c, origin) in &decl {
-            for fam in [super::intervals::Family::V4, super::intervals::Family::V6] {
+            for fam in [Family::V4, Family::V6] {
                 for &(lo, hi) in set.family(fam).ranges() {
-                    let probe = super::engine::Segment {
+                    let probe = Segment {
                         family: fam,
                         lo,
                         hi,
@@ -305,6 +299,84 @@ pub fn flow_of(d: &Diagnostic) -> Option<(&str, &str, &str)> {
     };
     let (src, dst) = ends.split_once(" -> ")?;
     Some((src.trim_matches('`'), dst.trim_matches('`'), conns))
+}
+
+/// The external space a source is declared to reach: sorted, disjoint `(family, first, last,
+/// connections)` pieces, each with the union of the connections of every declared set covering
+/// it. Addresses outside every piece are not declared at all.
+fn declared_pieces(decl: &[(IpSet, Conns, &str)]) -> Vec<(Family, u128, u128, Conns)> {
+    let mut out = Vec::new();
+    for fam in [Family::V4, Family::V6] {
+        // Every first address and every address after a last one starts a piece.
+        let mut cuts: Vec<u128> = Vec::new();
+        for (set, _, _) in decl {
+            for &(lo, hi) in set.family(fam).ranges() {
+                cuts.push(lo);
+                if hi < fam.max() {
+                    cuts.push(hi + 1);
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut want = vec![Conns::none(); cuts.len()];
+        for (set, c, _) in decl {
+            for &(lo, hi) in set.family(fam).ranges() {
+                let mut i = cuts.partition_point(|&x| x < lo);
+                while i < cuts.len() && cuts[i] <= hi {
+                    want[i].add(c);
+                    i += 1;
+                }
+            }
+        }
+        for (i, w) in want.into_iter().enumerate() {
+            if w.is_empty() {
+                continue;
+            }
+            let hi = cuts.get(i + 1).map_or(fam.max(), |&next| next - 1);
+            out.push((fam, cuts[i], hi, w));
+        }
+    }
+    out
+}
+
+/// The parts of an allowed run `seg` (allowed on `got`) that the declared `pieces` do not
+/// cover, with the connections left over; adjacent parts with the same leftover are merged.
+fn undeclared_parts(
+    pieces: &[(Family, u128, u128, Conns)],
+    seg: Segment,
+    got: &Conns,
+) -> Vec<(u128, u128, Conns)> {
+    let mut out: Vec<(u128, u128, Conns)> = Vec::new();
+    let mut push = |lo: u128, hi: u128, extra: Conns| {
+        if extra.is_empty() {
+            return;
+        }
+        match out.last_mut() {
+            Some((_, last_hi, last)) if last_hi.checked_add(1) == Some(lo) && *last == extra => {
+                *last_hi = hi
+            }
+            _ => out.push((lo, hi, extra)),
+        }
+    };
+    let first = pieces.partition_point(|p| (p.0, p.2) < (seg.family, seg.lo));
+    let mut cur = Some(seg.lo);
+    for &(fam, lo, hi, ref want) in &pieces[first..] {
+        let Some(at) = cur else { break };
+        if fam != seg.family || lo > seg.hi {
+            break;
+        }
+        if lo > at {
+            push(at, lo - 1, got.clone());
+        }
+        let end = hi.min(seg.hi);
+        push(lo.max(at), end, got.subtract(want));
+        cur = if end >= seg.hi { None } else { Some(end + 1) };
+    }
+    if let Some(at) = cur {
+        push(at, seg.hi, got.clone());
+    }
+    out
 }
 
 /// The first policy rule that allows `src` -> `dst`: the destination's ingress rule when it is

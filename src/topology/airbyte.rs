@@ -163,10 +163,20 @@ pub(super) fn airbyte(model: &Model, b: &mut Builder) {
         chart_flow(b, c, "workload-api-server", &wl_api);
     }
     to_db(b, "workload-api-server");
-    if ab.chart == ChartProfile::V2 && ab.storage.is_some() {
-        // V2 (main) also gives the workload-api-server the storage env; the in-cluster MinIO
-        // flows are kept as they were.
-        to_storage(b, "workload-api-server");
+    if ab.chart == ChartProfile::V2 {
+        // V2 (main) gives the workload-api-server the storage env for every storage type: its
+        // deployment includes `airbyte.storage.envs` (MINIO_ENDPOINT for the in-cluster MinIO).
+        match &ab.storage {
+            None => b.link(
+                "airbyte-workload-api-server",
+                "airbyte-minio",
+                &minio,
+                &format!(
+                    "{chart}: workload-api-server -> minio (airbyte.storage.envs: MINIO_ENDPOINT)"
+                ),
+            ),
+            Some(_) => to_storage(b, "workload-api-server"),
+        }
     }
     chart_flow(b, "workload-api-server", "temporal", &temporal);
     if profile == "v1" {

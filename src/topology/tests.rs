@@ -231,6 +231,22 @@ fn old_v1_serves_the_ui_from_the_webapp() {
 }
 
 #[test]
+fn regression_v2_workload_api_server_reaches_the_in_cluster_minio() {
+    // Chart v2's workload-api-server deployment includes `airbyte.storage.envs` (MINIO_ENDPOINT
+    // for the in-cluster MinIO); chart v1's does not read storage.
+    let t = Topology::from_model(&example_model());
+    let f = flow(&t, "airbyte-workload-api-server.airbyte-minio").expect("v2 reads storage");
+    assert_eq!(f.ports, vec![FlowPort::tcp(9000)]);
+    assert!(f.origin.contains("MINIO_ENDPOINT"), "{}", f.origin);
+    let mut m = example_model();
+    m.airbyte.chart = ChartProfile::V1;
+    m.airbyte.chart_version = Some("1.8.5".into());
+    let t = Topology::from_model(&m);
+    assert!(flow(&t, "airbyte-workload-api-server.airbyte-minio").is_none());
+    assert!(flow(&t, "airbyte-worker.airbyte-minio").is_some());
+}
+
+#[test]
 fn job_pods_reach_the_db_only_with_config_db_secrets() {
     let t = Topology::from_model(&example_model());
     let f = flow(&t, "airbyte-job-pod.airbyte-db")
