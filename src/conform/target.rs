@@ -11,7 +11,7 @@ use super::client::{
 };
 use super::report::Report;
 use super::runner::{self, RunnerConfig};
-use crate::spec::model::{AuthKind, Connection, Pipeline};
+use crate::spec::model::{ApiFlavour, AuthKind, Connection, Pipeline};
 use crate::spec::Model;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,11 +52,13 @@ pub async fn run(
     let api = &model.airbyte.api;
     match target {
         Target::Live { api_url } => {
-            let base_url = base_url(api_url, &api.base_path);
-            let token_url = resolve_token_url(&base_url, &api.token_url);
-            let credentials =
-                Credentials::from_env(api.auth, &token_url, |v| std::env::var(v).ok())?;
-            let mut client = ClientConfig::new(&base_url, api.flavour, credentials);
+            let mut client = live_config(
+                api_url,
+                &api.base_path,
+                &api.token_url,
+                api.flavour,
+                api.auth,
+            )?;
             client.request_timeout = request_timeout;
             conform(&model.connections, pipelines, client, cfg).await
         }
@@ -98,9 +100,24 @@ async fn conform(
     Ok(runner::run(client, connections, pipelines, cfg).await)
 }
 
+/// The client for a live API at `api_url`: `base_path` appended unless the URL has a path, the
+/// token URL resolved against it, credentials of kind `auth` read from the environment.
+pub(crate) fn live_config(
+    api_url: &str,
+    base_path: &str,
+    token_url: &str,
+    flavour: ApiFlavour,
+    auth: AuthKind,
+) -> Result<ClientConfig, ClientError> {
+    let base_url = base_url(api_url, base_path);
+    let token_url = resolve_token_url(&base_url, token_url);
+    let credentials = Credentials::from_env(auth, &token_url, |v| std::env::var(v).ok())?;
+    Ok(ClientConfig::new(&base_url, flavour, credentials))
+}
+
 /// What the in-process mock accepts for the spec's auth kind, and the matching client
 /// credentials: the mock's own defaults, so `--mock` needs no environment.
-fn mock_credentials(kind: AuthKind) -> (crate::mock::MockAuth, Credentials) {
+pub(crate) fn mock_credentials(kind: AuthKind) -> (crate::mock::MockAuth, Credentials) {
     use crate::mock::{MockAuth, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET};
     match kind {
         AuthKind::None => (MockAuth::None, Credentials::None),

@@ -8,8 +8,8 @@
 //! itself.
 
 use super::{Export, ExportError};
-use crate::conform::client::{resolve_token_url, Client, ClientConfig, ClientError, Credentials};
-use crate::conform::target::base_url;
+use crate::conform::client::{resolve_token_url, Client, ClientConfig, ClientError};
+use crate::conform::target::{self, mock_credentials};
 use crate::spec::model::{env, ApiFlavour, AuthKind};
 use crate::spec::Model;
 use std::time::Duration;
@@ -54,26 +54,23 @@ pub async fn run(
 ) -> Result<Export, RunError> {
     match source {
         Source::Live { api_url } => {
-            let mut config = live_config(&api_url, model)?;
+            let mut config = public_config(&api_url, model)?;
             config.request_timeout = request_timeout;
             let client = Client::new(config)?;
             Ok(super::export(&client, model).await?)
         }
         Source::Mock(scenario) => {
+            let (auth, credentials) = mock_credentials(AuthKind::ClientCredentials);
             let config = crate::mock::MockConfig {
                 scenario: *scenario,
-                auth: crate::mock::MockAuth::default_client_credentials(),
+                auth,
             };
             let server = crate::mock::start(([127, 0, 0, 1], 0).into(), config)
                 .await
                 .map_err(RunError::Mock)?;
             let base = format!("{}{PUBLIC_BASE_PATH}", server.base_url());
-            let credentials = Credentials::ClientCredentials {
-                client_id: crate::mock::DEFAULT_CLIENT_ID.to_string().into(),
-                client_secret: crate::mock::DEFAULT_CLIENT_SECRET.to_string().into(),
-                token_url: resolve_token_url(&base, PUBLIC_TOKEN_URL),
-                body: Default::default(),
-            };
+            let credentials =
+                credentials.with_token_url(&resolve_token_url(&base, PUBLIC_TOKEN_URL));
             let mut config = ClientConfig::new(&base, ApiFlavour::Public, credentials);
             config.request_timeout = request_timeout;
             let result = match Client::new(config) {
@@ -89,7 +86,7 @@ pub async fn run(
 /// The client for a live API: the spec's public API settings and auth kind, or (without a spec,
 /// or with a spec on the Config API) the public API's defaults; without a spec, the auth kind
 /// whose variables are set.
-fn live_config(url: &str, model: Option<&Model>) -> Result<ClientConfig, ClientError> {
+fn public_config(url: &str, model: Option<&Model>) -> Result<ClientConfig, ClientError> {
     let (base_path, token_url, kind) = match model.map(|m| &m.airbyte.api) {
         Some(api) if api.flavour == ApiFlavour::Public => {
             (api.base_path.as_str(), api.token_url.as_str(), api.auth)
@@ -109,8 +106,5 @@ fn live_config(url: &str, model: Option<&Model>) -> Result<ClientConfig, ClientE
             (PUBLIC_BASE_PATH, PUBLIC_TOKEN_URL, kind)
         }
     };
-    let base = base_url(url, base_path);
-    let token = resolve_token_url(&base, token_url);
-    let credentials = Credentials::from_env(kind, &token, |v| std::env::var(v).ok())?;
-    Ok(ClientConfig::new(&base, ApiFlavour::Public, credentials))
+    target::live_config(url, base_path, token_url, ApiFlavour::Public, kind)
 }
